@@ -1,0 +1,120 @@
+/**
+ * `halb run`: builds the running graph from a config, owns the process signals and swaps the
+ * graph whole on reload. SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP re-reads the config
+ * file: an invalid one is rejected with its errors and the running graph keeps serving.
+ *
+ * @module
+ */
+import type { Config } from "../config/types.ts";
+import { formatDiagnostic, loadConfig } from "../config/load.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { createSink } from "../log/sinks.ts";
+import { buildGraph, type Graph } from "./graph.ts";
+
+/** Where `runHalb` reports fatal problems before the logger exists. */
+export interface RunIo {
+  err(text: string): void;
+}
+
+/** Options for {@linkcode runHalb}. */
+export interface RunOptions {
+  io: RunIo;
+  /** Resolves when halb should stop (tests); signals are used as well. */
+  stop?: Promise<void>;
+  /** Called once the graph serves (tests). */
+  onReady?: (graph: Graph) => void;
+}
+
+function loggerFor(config: Config): { logger: Logger; close(): void } {
+  const sink = createSink(config.global.log, {
+    format: config.global.logFormat,
+    facility: config.global.logFacility,
+  });
+  return { logger: createLogger({ sink, level: config.global.logLevel }), close: () => sink.close() };
+}
+
+/** Runs halb until a stop signal; resolves to the process exit code. */
+export async function runHalb(config: Config, options: RunOptions): Promise<number> {
+  const log = loggerFor(config);
+  const { logger } = log;
+  let graph: Graph;
+  try {
+    graph = await buildGraph(config, { logger });
+  } catch (e) {
+    options.io.err(`halb: ${e instanceof Error ? e.message : String(e)}`);
+    log.close();
+    return 1;
+  }
+  writePidfile(config, logger);
+  logger.log("notice", `halb started with ${config.file} (pid ${Deno.pid})`);
+  options.onReady?.(graph);
+
+  let reloading: Promise<void> = Promise.resolve();
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  const onStop = (sig: string) => () => stop(sig);
+  const onTerm = onStop("SIGTERM");
+  const onInt = onStop("SIGINT");
+  const onHup = () => {
+    reloading = reloading.then(async () => {
+      graph = await reload(graph, config.file, logger);
+    });
+  };
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGHUP", onHup);
+  options.stop?.then(() => stop("request"));
+
+  const why = await stopped;
+  logger.log("notice", `${why}: stopping (grace ${graph.config.global.gracePeriod}ms)`);
+  Deno.removeSignalListener("SIGHUP", onHup);
+  await reloading;
+  await graph.stop({ graceMs: graph.config.global.gracePeriod });
+  removePidfile(graph.config);
+  Deno.removeSignalListener("SIGTERM", onTerm);
+  Deno.removeSignalListener("SIGINT", onInt);
+  logger.log("notice", "halb stopped");
+  log.close();
+  return 0;
+}
+
+/** Validates the file again and swaps the graph; on any problem keeps the running one. */
+async function reload(current: Graph, file: string, logger: Logger): Promise<Graph> {
+  logger.log("notice", `reload requested: reading ${file}`);
+  const result = loadConfig(file);
+  for (const d of result.diagnostics) {
+    logger.log(d.severity === "error" ? "err" : "warning", formatDiagnostic(d));
+  }
+  if (result.config === null) {
+    logger.log("err", "reload rejected: the configuration has errors; the running one keeps serving");
+    return current;
+  }
+  try {
+    const next = await buildGraph(result.config, { logger, previous: current });
+    logger.log("notice", "reload done: new configuration serving; draining the previous one");
+    return next;
+  } catch (e) {
+    logger.log(
+      "err",
+      `reload rejected: ${e instanceof Error ? e.message : e}; the running configuration keeps serving`,
+    );
+    return current;
+  }
+}
+
+function writePidfile(config: Config, logger: Logger): void {
+  if (!config.global.pidfile) return;
+  try {
+    Deno.writeTextFileSync(config.global.pidfile, `${Deno.pid}\n`);
+  } catch (e) {
+    logger.log("warning", `cannot write pidfile ${config.global.pidfile}: ${(e as Error).message}`);
+  }
+}
+
+function removePidfile(config: Config): void {
+  if (!config.global.pidfile) return;
+  try {
+    Deno.removeSync(config.global.pidfile);
+  } catch {
+    // already gone
+  }
+}
