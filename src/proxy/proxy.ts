@@ -1,0 +1,281 @@
+/**
+ * The L4 proxy entry point the runtime uses: binds every `mode tcp` frontend of a config, builds
+ * one {@linkcode ServerPool} per tcp backend, and stops gracefully. `mode http` frontends belong
+ * to the HTTP engine: they are skipped here and reported as not started.
+ *
+ * Listeners are separate from the per-config handlers: {@linkcode Proxy.releaseListeners} hands
+ * them to the next generation (pass them as {@linkcode ProxyOptions.listeners}) without closing
+ * the sockets, so a reload loses no connection.
+ *
+ * @module
+ */
+import type { BackendConfig, Config, FrontendConfig } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { createBalancer } from "./balance/create.ts";
+import { BindError, bindKey, bindListener, type BoundListener, ConnLimit } from "./listener.ts";
+import {
+  type BackendSnapshot,
+  type BalancerFactory,
+  type PoolServer,
+  ServerPool,
+} from "./server_pool.ts";
+import { type FrontendCounters, TcpFrontend } from "./tcp_frontend.ts";
+
+/** Options for {@linkcode startProxy}. */
+export interface ProxyOptions {
+  logger: Logger;
+  /**
+   * Listeners to reuse on reload, keyed by {@linkcode bindKey}. Entries this proxy takes are
+   * deleted from the map; the caller closes what is left.
+   */
+  listeners?: Map<string, BoundListener>;
+  /** Builds each backend's balancer; default: the configured algorithm (`createBalancer`). */
+  balancer?: BalancerFactory;
+}
+
+/** One bind of a frontend in a snapshot. */
+export interface BindSnapshot {
+  /** The address as written. */
+  address: string;
+  /** The bound address (`ip:port` with the real port, or the unix path); null when not bound. */
+  bound: string | null;
+  listening: boolean;
+}
+
+/** Plain-data view of a frontend. */
+export interface FrontendSnapshot extends FrontendCounters {
+  name: string;
+  mode: "tcp" | "http";
+  /** False for frontends this engine does not run (mode http). */
+  started: boolean;
+  /** True while at least one of its listeners accepts. */
+  listening: boolean;
+  backend: string | null;
+  binds: BindSnapshot[];
+}
+
+/** Plain-data view of the whole L4 proxy. */
+export interface ProxySnapshot {
+  /** Process-wide current connections (`actconn`). */
+  actconn: number;
+  maxconn: number;
+  frontends: FrontendSnapshot[];
+  backends: BackendSnapshot[];
+}
+
+/** A running L4 proxy generation. */
+export interface Proxy {
+  /**
+   * Graceful stop: closes the listeners at once (unless released), lets in-flight connections
+   * finish for up to `graceMs`, then closes the rest (termination `K`); resolves when all ended.
+   */
+  stop(options: { graceMs: number }): Promise<void>;
+  /** Counters and states as plain data. */
+  snapshot(): ProxySnapshot;
+  /** Server pools by backend name (health checks and the admin API change server state here). */
+  readonly pools: ReadonlyMap<string, ServerPool>;
+  /** The bound addresses of a frontend, in bind order (real ports when 0 was asked). */
+  addresses(frontend: string): Deno.Addr[];
+  /**
+   * Detaches the listeners for the next generation: they stop handing connections to this one
+   * (new ones wait in the backlog) until given to {@linkcode startProxy} via `listeners`.
+   */
+  releaseListeners(): Map<string, BoundListener>;
+  /**
+   * Undoes {@linkcode releaseListeners} when the next generation could not start: this
+   * generation takes its listeners back and serves again.
+   */
+  reclaimListeners(): void;
+}
+
+/** The default balancer factory: the backend's configured algorithm. */
+export function configuredBalancer(
+  backend: BackendConfig,
+  hooks: Parameters<BalancerFactory>[1],
+): ReturnType<BalancerFactory> {
+  return createBalancer<PoolServer>(backend.balance, backend.hashType, hooks);
+}
+
+interface RunningFrontend {
+  config: FrontendConfig;
+  handler: TcpFrontend | null;
+  listeners: BoundListener[];
+}
+
+/** Picks the backend of a tcp frontend: the first unconditional `use_backend`, else the default. */
+function tcpBackend(fe: FrontendConfig, logger: Logger): string | null {
+  for (const rule of fe.useBackend) {
+    if (rule.cond === null) return rule.backend;
+  }
+  if (fe.useBackend.length > 0) {
+    logger.log(
+      "warning",
+      `frontend '${fe.name}': conditional use_backend rules are not evaluated in tcp mode; ` +
+        `using default_backend`,
+    );
+  }
+  return fe.defaultBackend;
+}
+
+/**
+ * Binds every tcp-mode frontend and starts serving. On a bind failure, closes what it opened and
+ * throws `frontend 'NAME': cannot bind ADDRESS: REASON`.
+ */
+export async function startProxy(config: Config, options: ProxyOptions): Promise<Proxy> {
+  const { logger } = options;
+  const factory = options.balancer ?? configuredBalancer;
+  const global = new ConnLimit(config.global.maxconn);
+  const pools = new Map<string, ServerPool>();
+  for (const be of config.backends) {
+    if (be.mode === "tcp") pools.set(be.name, new ServerPool(be, { balancer: factory }));
+  }
+  const running: RunningFrontend[] = [];
+  const opened: BoundListener[] = [];
+  const reused: BoundListener[] = [];
+  try {
+    for (const fe of config.frontends) {
+      if (fe.mode !== "tcp") {
+        running.push({ config: fe, handler: null, listeners: [] });
+        continue;
+      }
+      const backendName = tcpBackend(fe, logger);
+      const pool = backendName !== null ? pools.get(backendName) ?? null : null;
+      if (pool === null) {
+        logger.log("warning", `frontend '${fe.name}': no tcp backend; connections will be closed`);
+      }
+      const handler = new TcpFrontend(fe, {
+        pool,
+        backendName: backendName ?? "<NOBACKEND>",
+        global,
+        logger,
+      });
+      const listeners: BoundListener[] = [];
+      for (const [i, bind] of fe.binds.entries()) {
+        const key = bindKey(bind.address);
+        const old = options.listeners?.get(key);
+        if (old !== undefined && !old.closed) {
+          options.listeners!.delete(key);
+          reused.push(old);
+          listeners.push(old);
+          continue;
+        }
+        try {
+          const bl = await bindListener(bind, i + 1);
+          opened.push(bl);
+          listeners.push(bl);
+        } catch (e) {
+          if (e instanceof BindError) throw new Error(`frontend '${fe.name}': ${e.message}`);
+          throw e;
+        }
+      }
+      running.push({ config: fe, handler, listeners });
+    }
+  } catch (e) {
+    for (const bl of opened) bl.close();
+    for (const bl of reused) options.listeners!.set(bl.key, bl);
+    await Promise.all(opened.map((bl) => bl.done));
+    for (const p of pools.values()) p.close();
+    throw e;
+  }
+  for (const r of running) {
+    for (const bl of r.listeners) bl.setHandler(r.handler);
+  }
+  return new RunningProxy({ global, pools, running });
+}
+
+class RunningProxy implements Proxy {
+  readonly pools: ReadonlyMap<string, ServerPool>;
+  #global: ConnLimit;
+  #running: RunningFrontend[];
+  #released = false;
+  #stopped: Promise<void> | null = null;
+
+  constructor(
+    parts: { global: ConnLimit; pools: Map<string, ServerPool>; running: RunningFrontend[] },
+  ) {
+    this.#global = parts.global;
+    this.pools = parts.pools;
+    this.#running = parts.running;
+  }
+
+  addresses(frontend: string): Deno.Addr[] {
+    const r = this.#running.find((f) => f.config.name === frontend);
+    return r ? r.listeners.map((l) => l.addr) : [];
+  }
+
+  releaseListeners(): Map<string, BoundListener> {
+    const out = new Map<string, BoundListener>();
+    if (this.#released) return out;
+    this.#released = true;
+    for (const r of this.#running) {
+      for (const bl of r.listeners) {
+        bl.setHandler(null);
+        out.set(bl.key, bl);
+      }
+    }
+    return out;
+  }
+
+  reclaimListeners(): void {
+    if (!this.#released || this.#stopped !== null) return;
+    this.#released = false;
+    for (const r of this.#running) {
+      for (const bl of r.listeners) bl.setHandler(r.handler);
+    }
+  }
+
+  stop(options: { graceMs: number }): Promise<void> {
+    this.#stopped ??= this.#stop(options.graceMs);
+    return this.#stopped;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    const listeners = this.#running.flatMap((r) => r.listeners);
+    if (!this.#released) { for (const bl of listeners) bl.close(); }
+    await Promise.all(this.#running.map((r) => r.handler?.drain(graceMs)));
+    for (const p of this.pools.values()) p.close();
+    if (!this.#released) await Promise.all(listeners.map((bl) => bl.done));
+  }
+
+  snapshot(): ProxySnapshot {
+    return {
+      actconn: this.#global.cur,
+      maxconn: this.#global.max,
+      frontends: this.#running.map((r) => this.#frontendSnapshot(r)),
+      backends: [...this.pools.values()].map((p) => p.snapshot()),
+    };
+  }
+
+  #frontendSnapshot(r: RunningFrontend): FrontendSnapshot {
+    const h = r.handler;
+    const live = h !== null && !this.#released && this.#stopped === null;
+    const binds = r.config.binds.map((b, i): BindSnapshot => {
+      const bl = r.listeners[i];
+      return {
+        address: b.address.text,
+        bound: bl ? formatAddr(bl.addr) : null,
+        listening: live && bl !== undefined && !bl.closed,
+      };
+    });
+    const counters = h?.counters() ??
+      { cur: 0, max: 0, limit: r.config.maxconn, total: 0, bytesIn: 0, bytesOut: 0 };
+    return {
+      name: r.config.name,
+      mode: r.config.mode,
+      started: h !== null,
+      listening: binds.some((b) => b.listening),
+      backend: h?.backendName ?? r.config.defaultBackend,
+      binds,
+      ...counters,
+    };
+  }
+}
+
+function formatAddr(addr: Deno.Addr): string {
+  if (addr.transport === "tcp" || addr.transport === "udp") {
+    return addr.hostname.includes(":")
+      ? `[${addr.hostname}]:${addr.port}`
+      : `${addr.hostname}:${addr.port}`;
+  }
+  return (addr as Deno.UnixAddr).path;
+}

@@ -1,0 +1,509 @@
+/**
+ * One proxied TCP connection (HAProxy's stream in `mode tcp`): server assignment through the
+ * backend's {@linkcode ServerPool} (queueing when servers are full), connect with `timeout
+ * connect`, `retries` with a min(connect, 1 s) pause, redispatch on the last retry, then two
+ * read/write loops over reused 64 KiB buffers with half-close propagation (`closeWrite()`), and
+ * `timeout client` / `timeout server` as inactivity timeouts enforced by a single lazily re-armed
+ * timer. The session records HAProxy's two-letter termination state and its log fields.
+ *
+ * @module
+ */
+import type { BackendConfig } from "../config/types.ts";
+import { formatTcpLog, type TcpLogRecord } from "../log/tcplog.ts";
+import { parseIP } from "../sys/sockaddr.ts";
+import { type PoolServer, QueueTicket, type ServerPool } from "./server_pool.ts";
+import type { ConnLimit } from "./listener.ts";
+
+/** Termination cause letters (first character of `%ts`). */
+export type TermCause = "-" | "C" | "S" | "c" | "s" | "P" | "R" | "I" | "K" | "D";
+/** Session phase letters (second character of `%ts`). */
+export type TermPhase = "-" | "R" | "Q" | "C" | "D" | "L";
+
+/** What a session needs from its frontend (implemented by the TCP frontend). */
+export interface SessionHost {
+  readonly name: string;
+  readonly pool: ServerPool | null;
+  /** Backend name for logs even when the pool is missing. */
+  readonly backendName: string;
+  readonly timeoutClient: number | null;
+  /** Frontend connection limit (feconn). */
+  readonly limit: ConnLimit;
+  /** Process-wide limit (actconn). */
+  readonly global: ConnLimit;
+  /** Frontend byte counters. */
+  bytesIn: number;
+  bytesOut: number;
+  /** Called once when the session has fully ended (after logging, slots released). */
+  sessionDone(session: TcpSession): void;
+  /** Writes a finished traffic line, or null when this frontend does not log traffic at end. */
+  readonly trafficLog: ((line: string) => void) | null;
+  /** `option dontlognull`. */
+  readonly dontlognull: boolean;
+  /** Reports an unexpected internal error. */
+  internalError(message: string): void;
+}
+
+const BUF_SIZE = 64 * 1024;
+const POOL_MAX = 256;
+const freeBuffers: Uint8Array[] = [];
+
+function getBuffer(): Uint8Array {
+  return freeBuffers.pop() ?? new Uint8Array(BUF_SIZE);
+}
+
+function putBuffer(buf: Uint8Array): void {
+  if (freeBuffers.length < POOL_MAX) freeBuffers.push(buf);
+}
+
+const IDLE = 0;
+const READING = 1;
+const WRITING = 2;
+const DONE = 3;
+
+function abortForTimeout(ac: AbortController): void {
+  ac.abort("timeout");
+}
+
+/** Hash key for `balance source`: the client address bytes (IPv4-mapped IPv6 as IPv4). */
+export function clientKey(addr: Deno.Addr): Uint8Array | null {
+  if (addr.transport !== "tcp") return null;
+  const ip = parseIP(addr.hostname);
+  if (ip === null) return null;
+  const b = ip.bytes;
+  if (
+    ip.family === 6 && b[10] === 0xff && b[11] === 0xff && b.subarray(0, 10).every((x) => x === 0)
+  ) {
+    return b.slice(12);
+  }
+  return b;
+}
+
+/** One client connection and, once established, its server connection. */
+export class TcpSession implements TcpLogRecord {
+  readonly client: Deno.Conn;
+  server: Deno.Conn | null = null;
+  readonly host: SessionHost;
+  // ---- log record fields
+  readonly clientPeer: string;
+  readonly acceptDate: number;
+  readonly frontendName: string;
+  readonly backendName: string;
+  serverName: string | null = null;
+  tw = -1;
+  tc = -1;
+  tt = -1;
+  /** Bytes client → server. */
+  bytesIn = 0;
+  /** Bytes server → client (`%B`). */
+  bytesToClient = 0;
+  actconn = 0;
+  feconn = 0;
+  beconn = 0;
+  srvconn = 0;
+  retries = 0;
+  redispatched = false;
+  srvQueue = 0;
+  backendQueue = 0;
+  cause: TermCause = "-";
+  phase: TermPhase = "-";
+  // ---- internals
+  #srv: PoolServer | null = null;
+  #inBackend = false;
+  #ticket: QueueTicket | null = null;
+  #connectAbort: AbortController | null = null;
+  #wake: (() => void) | null = null;
+  #killed = false;
+  #closed = false;
+  #c2s = IDLE;
+  #s2c = IDLE;
+  #cliLast = 0;
+  #srvLast = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #bufA: Uint8Array | null = null;
+  #bufB: Uint8Array | null = null;
+  readonly #onTimer: () => void;
+
+  constructor(client: Deno.Conn, host: SessionHost, clientPeer: string) {
+    this.client = client;
+    this.host = host;
+    this.clientPeer = clientPeer;
+    this.acceptDate = Date.now();
+    this.frontendName = host.name;
+    this.backendName = host.backendName;
+    this.#onTimer = () => this.#checkTimeouts();
+  }
+
+  /** `%ts`. */
+  get termination(): string {
+    return this.cause + this.phase;
+  }
+
+  /** Runs the session to its end; never rejects. */
+  async run(): Promise<void> {
+    try {
+      if (await this.#establish()) await this.#forward();
+    } catch (e) {
+      this.#fail("I", this.phase === "-" ? "D" : this.phase);
+      this.host.internalError(`session ${this.clientPeer}: ${e instanceof Error ? e.stack : e}`);
+    }
+    this.#finish();
+  }
+
+  /**
+   * Ends the session now (stop after the grace period, admin kill): termination `K`. Safe to call
+   * at any phase and more than once.
+   */
+  kill(): void {
+    if (this.#killed) return;
+    this.#killed = true;
+    if (this.cause === "-") this.cause = "K";
+    this.#connectAbort?.abort("killed");
+    this.#wake?.();
+    if (this.#ticket !== null) {
+      this.host.pool?.cancel(this.#ticket);
+      this.#ticket.resolve(null);
+    }
+    this.#closeAll();
+  }
+
+  // ------------------------------------------------------------------ assignment and connect
+
+  async #establish(): Promise<boolean> {
+    const pool = this.host.pool;
+    if (pool === null) {
+      this.#fail("P", "R");
+      return false;
+    }
+    const be = pool.backend;
+    this.#inBackend = true;
+    if (++pool.cur > pool.max) pool.max = pool.cur;
+    pool.total++;
+    const key = be.balance.algorithm === "source" ? clientKey(this.client.remoteAddr) : null;
+    const start = Date.now();
+    let connectStart = -1;
+    let avoid: PoolServer | undefined;
+    let left = be.retries;
+    this.tw = 0;
+    for (;;) {
+      if (this.#srv === null) {
+        if (!(await this.#assign(pool, key, avoid, start))) return false;
+      }
+      const srv = this.#srv!;
+      if (connectStart < 0) connectStart = Date.now();
+      this.phase = "C";
+      const result = await this.#connect(srv, be);
+      if (typeof result !== "string") {
+        if (this.#killed) {
+          closeQuietly(result);
+          return false;
+        }
+        this.server = result;
+        this.tc = Date.now() - connectStart;
+        return true;
+      }
+      if (this.#killed) return false;
+      if (left === 0) {
+        srv.connectErrors++;
+        pool.connectErrors++;
+        this.#fail(result === "timeout" ? "s" : "S", "C");
+        return false;
+      }
+      left--;
+      this.retries++;
+      srv.retries++;
+      pool.retries++;
+      if (be.redispatch && left === 0 && pool.servers.length > 1) {
+        srv.redispatches++;
+        pool.redispatches++;
+        this.redispatched = true;
+        pool.release(srv);
+        this.#srv = null;
+        avoid = srv;
+        continue;
+      }
+      const pause = Math.min(be.timeout.connect ?? 1000, 1000);
+      await this.#sleep(pause);
+      if (this.#killed) return false;
+    }
+  }
+
+  async #assign(
+    pool: ServerPool,
+    key: Uint8Array | null,
+    avoid: PoolServer | undefined,
+    start: number,
+  ): Promise<boolean> {
+    const got = pool.assign(key, avoid);
+    if (got === "no-server") {
+      pool.noServer++;
+      this.#fail("S", "C");
+      return false;
+    }
+    if (got === "queue-full") {
+      pool.noServer++;
+      this.#fail("S", "Q");
+      return false;
+    }
+    if (got instanceof QueueTicket) {
+      this.phase = "Q";
+      this.#ticket = got;
+      const srv = await got.promise;
+      this.#ticket = null;
+      this.tw = Date.now() - start;
+      if (got.srvQueuePos > 0) this.srvQueue = got.srvQueuePos;
+      if (got.backendQueuePos > 0) this.backendQueue = got.backendQueuePos;
+      if (srv === null) {
+        if (!this.#killed) {
+          pool.noServer++;
+          this.#fail("s", "Q");
+        }
+        return false;
+      }
+      this.#srv = srv;
+    } else {
+      this.#srv = got;
+    }
+    this.serverName = this.#srv.name;
+    return true;
+  }
+
+  async #connect(srv: PoolServer, be: BackendConfig): Promise<Deno.Conn | "timeout" | "error"> {
+    const ac = new AbortController();
+    this.#connectAbort = ac;
+    const ms = be.timeout.connect;
+    const timer = ms !== null ? setTimeout(abortForTimeout, ms, ac) : undefined;
+    try {
+      return await Deno.connect({
+        hostname: srv.config.address.host,
+        port: srv.config.address.port,
+        signal: ac.signal,
+      });
+    } catch {
+      return ac.signal.aborted && ac.signal.reason === "timeout" ? "timeout" : "error";
+    } finally {
+      clearTimeout(timer);
+      this.#connectAbort = null;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(resolve, ms);
+    this.#wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    return promise.finally(() => {
+      this.#wake = null;
+    });
+  }
+
+  // ------------------------------------------------------------------ data phase
+
+  async #forward(): Promise<void> {
+    const client = this.client;
+    const server = this.server!;
+    setNoDelay(client);
+    setNoDelay(server);
+    this.phase = "D";
+    this.#bufA = getBuffer();
+    this.#bufB = getBuffer();
+    const now = Date.now();
+    this.#cliLast = now;
+    this.#srvLast = now;
+    this.#armTimer();
+    await Promise.all([this.#pumpC2S(), this.#pumpS2C()]);
+  }
+
+  async #pumpC2S(): Promise<void> {
+    const src = this.client;
+    const dst = this.server!;
+    const buf = this.#bufA!;
+    const srv = this.#srv!;
+    const pool = this.host.pool!;
+    const host = this.host;
+    try {
+      for (;;) {
+        this.#c2s = READING;
+        const n = await src.read(buf);
+        if (n === null) break;
+        const t = Date.now();
+        this.#cliLast = t;
+        this.#srvLast = t;
+        this.bytesIn += n;
+        srv.bytesIn += n;
+        pool.bytesIn += n;
+        host.bytesIn += n;
+        this.#c2s = WRITING;
+        let off = 0;
+        while (off < n) {
+          off += await dst.write(off === 0 && n === buf.length ? buf : buf.subarray(off, n));
+        }
+        const t2 = Date.now();
+        this.#srvLast = t2;
+        this.#cliLast = t2;
+      }
+      this.#c2s = DONE;
+      if (this.#s2c === DONE) this.#closeAll();
+      else await closeWriteQuietly(dst);
+    } catch {
+      this.#ioError(this.#c2s === READING ? "C" : "S");
+      this.#c2s = DONE;
+    }
+  }
+
+  async #pumpS2C(): Promise<void> {
+    const src = this.server!;
+    const dst = this.client;
+    const buf = this.#bufB!;
+    const srv = this.#srv!;
+    const pool = this.host.pool!;
+    const host = this.host;
+    try {
+      for (;;) {
+        this.#s2c = READING;
+        const n = await src.read(buf);
+        if (n === null) break;
+        const t = Date.now();
+        this.#srvLast = t;
+        this.#cliLast = t;
+        this.bytesToClient += n;
+        srv.bytesOut += n;
+        pool.bytesOut += n;
+        host.bytesOut += n;
+        this.#s2c = WRITING;
+        let off = 0;
+        while (off < n) {
+          off += await dst.write(off === 0 && n === buf.length ? buf : buf.subarray(off, n));
+        }
+        const t2 = Date.now();
+        this.#cliLast = t2;
+        this.#srvLast = t2;
+      }
+      this.#s2c = DONE;
+      if (this.#c2s === DONE) this.#closeAll();
+      else await closeWriteQuietly(dst);
+    } catch {
+      this.#ioError(this.#s2c === READING ? "S" : "C");
+      this.#s2c = DONE;
+    }
+  }
+
+  #ioError(side: "C" | "S"): void {
+    if (this.cause === "-") {
+      this.cause = side;
+      this.phase = "D";
+    }
+    this.#closeAll();
+  }
+
+  /** True while an operation on the client side is pending (HAProxy: its timeout applies). */
+  #clientWaiting(): boolean {
+    return this.#c2s === READING || this.#s2c === WRITING;
+  }
+
+  #serverWaiting(): boolean {
+    return this.#s2c === READING || this.#c2s === WRITING;
+  }
+
+  #armTimer(): void {
+    const cli = this.host.timeoutClient;
+    const srv = this.host.pool!.backend.timeout.server;
+    if (cli === null && srv === null) return;
+    this.#timer = setTimeout(this.#onTimer, Math.min(cli ?? Infinity, srv ?? Infinity));
+  }
+
+  #checkTimeouts(): void {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const now = Date.now();
+    const cli = this.host.timeoutClient;
+    const srv = this.host.pool!.backend.timeout.server;
+    let next = Infinity;
+    if (cli !== null) {
+      const exp = this.#cliLast + cli;
+      if (this.#clientWaiting() && now >= exp) return this.#timeout("c");
+      next = Math.min(next, exp > now ? exp : now + cli);
+    }
+    if (srv !== null) {
+      const exp = this.#srvLast + srv;
+      if (this.#serverWaiting() && now >= exp) return this.#timeout("s");
+      next = Math.min(next, exp > now ? exp : now + srv);
+    }
+    this.#timer = setTimeout(this.#onTimer, next - now);
+  }
+
+  #timeout(cause: "c" | "s"): void {
+    if (this.cause === "-") {
+      this.cause = cause;
+      this.phase = "D";
+    }
+    this.#closeAll();
+  }
+
+  // ------------------------------------------------------------------ end
+
+  #fail(cause: TermCause, phase: TermPhase): void {
+    if (this.cause === "-") this.cause = cause;
+    this.phase = phase;
+  }
+
+  #closeAll(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    closeQuietly(this.client);
+    if (this.server !== null) closeQuietly(this.server);
+  }
+
+  #finish(): void {
+    this.#closeAll();
+    if (this.cause === "-") this.phase = "-";
+    else if (this.cause === "K" && this.phase === "-") this.phase = "R";
+    if (this.#bufA !== null) putBuffer(this.#bufA);
+    if (this.#bufB !== null) putBuffer(this.#bufB);
+    this.#bufA = this.#bufB = null;
+    const host = this.host;
+    const pool = host.pool;
+    const srv = this.#srv;
+    if (srv !== null) {
+      if (this.cause !== "-" && this.phase === "D") srv.aborts++;
+      this.#srv = null;
+      pool!.release(srv);
+    }
+    if (this.#inBackend) pool!.cur--;
+    this.tt = Date.now() - this.acceptDate;
+    const log = host.trafficLog;
+    if (log !== null && !(host.dontlognull && this.bytesIn === 0)) {
+      this.actconn = host.global.cur;
+      this.feconn = host.limit.cur;
+      this.beconn = pool?.cur ?? 0;
+      this.srvconn = srv?.cur ?? 0;
+      log(formatTcpLog(this));
+    }
+    host.sessionDone(this);
+  }
+}
+
+function setNoDelay(conn: Deno.Conn): void {
+  if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+async function closeWriteQuietly(conn: Deno.Conn): Promise<void> {
+  try {
+    await conn.closeWrite();
+  } catch {
+    // the peer is gone; the other direction reports it
+  }
+}
