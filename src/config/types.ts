@@ -237,7 +237,10 @@ export interface TlsCertificate {
 export interface BindConfig {
   readonly address: ListenAddress;
   /** TLS certificates in the order given; the first is the default. Null for plain TCP. */
-  readonly tls: { readonly certificates: readonly TlsCertificate[]; readonly alpn: readonly string[] } | null;
+  readonly tls: {
+    readonly certificates: readonly TlsCertificate[];
+    readonly alpn: readonly string[];
+  } | null;
 }
 
 /** `[frontend.NAME]` after inheritance from `[defaults]`. */
