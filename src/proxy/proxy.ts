@@ -102,10 +102,17 @@ interface RunningFrontend {
   listeners: BoundListener[];
 }
 
-/** Picks the backend of a tcp frontend: the first unconditional `use_backend`, else the default. */
-function tcpBackend(fe: FrontendConfig, logger: Logger): string | null {
+/**
+ * Picks the backend of a tcp frontend: the first unconditional `use_backend` naming an existing
+ * backend, else the default.
+ */
+function tcpBackend(
+  fe: FrontendConfig,
+  backends: ReadonlySet<string>,
+  logger: Logger,
+): string | null {
   for (const rule of fe.useBackend) {
-    if (rule.cond === null) return rule.backend;
+    if (rule.cond === null && backends.has(rule.backend)) return rule.backend;
   }
   if (fe.useBackend.length > 0) {
     logger.log(
@@ -129,6 +136,7 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
   for (const be of config.backends) {
     if (be.mode === "tcp") pools.set(be.name, new ServerPool(be, { balancer: factory }));
   }
+  const names = new Set(config.backends.map((b) => b.name));
   const running: RunningFrontend[] = [];
   const opened: BoundListener[] = [];
   const reused: BoundListener[] = [];
@@ -138,7 +146,7 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
         running.push({ config: fe, handler: null, listeners: [] });
         continue;
       }
-      const backendName = tcpBackend(fe, logger);
+      const backendName = tcpBackend(fe, names, logger);
       const pool = backendName !== null ? pools.get(backendName) ?? null : null;
       if (pool === null) {
         logger.log("warning", `frontend '${fe.name}': no tcp backend; connections will be closed`);
