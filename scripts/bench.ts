@@ -36,7 +36,7 @@ function which(cmd: string): string | null {
   return null;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -62,6 +62,28 @@ if (!nginx || !haproxy || !wrk) {
   Deno.exit(2);
 }
 
+/** One wrk run against 127.0.0.1:port: requests/s and latency percentiles in ms. */
+async function runWrk(
+  port: number,
+  seconds: number,
+): Promise<{ rps: number; p50: number; p99: number }> {
+  const out = await new Deno.Command(wrk!, {
+    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}/`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
+  const lat = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(text);
+  if (errors) console.error(`  wrk on :${port} reported: ${errors[0]}`);
+  return { rps, p50: lat("50"), p99: lat("99") };
+}
+
 const dir = await Deno.makeTempDir({ prefix: "halb-bench-" });
 const children: Deno.ChildProcess[] = [];
 function spawn(cmd: string, args: string[]): Deno.ChildProcess {
@@ -71,7 +93,7 @@ function spawn(cmd: string, args: string[]): Deno.ChildProcess {
 }
 
 try {
-  const [b1, b2, hp, hb] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [b1, b2, hp, hb] = [freePort(), freePort(), freePort(), freePort()];
   await Deno.writeTextFile(
     `${dir}/nginx.conf`,
     `worker_processes 1;
@@ -134,24 +156,6 @@ server = [
   spawn(Deno.execPath(), ["run", "--allow-all", "main.ts", "run", "-c", `${dir}/halb.toml`]);
   await Promise.all([waitPort(b1), waitPort(b2), waitPort(hp), waitPort(hb)]);
 
-  async function runWrk(port: number, seconds: number): Promise<{ rps: number; p50: number; p99: number }> {
-    const out = await new Deno.Command(wrk!, {
-      args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}/`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-    const lat = (p: string) => {
-      const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(text);
-      if (!m) return NaN;
-      return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
-    };
-    const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(text);
-    if (errors) console.error(`  wrk on :${port} reported: ${errors[0]}`);
-    return { rps, p50: lat("50"), p99: lat("99") };
-  }
-
   // Warm both up once, then interleave, alternating who goes first.
   await runWrk(hp, 1);
   await runWrk(hb, 1);
@@ -177,8 +181,8 @@ server = [
     `case ${values.case} (mode ${mode}), wrk -t1 -c${connections} -d${duration}s, ${rounds} rounds, ` +
       `nproc ${navigator.hardwareConcurrency}`,
   );
-  console.log(`median haproxy ${mh.toFixed(0)} req/s (p99 ${median(p99.haproxy)}ms)`);
-  console.log(`median halb    ${mb.toFixed(0)} req/s (p99 ${median(p99.halb)}ms)`);
+  console.log(`median haproxy ${mh.toFixed(0)} req/s (p99 ${median(p99.haproxy).toFixed(2)}ms)`);
+  console.log(`median halb    ${mb.toFixed(0)} req/s (p99 ${median(p99.halb).toFixed(2)}ms)`);
   console.log(`ratio halb/haproxy ${(mb / mh).toFixed(3)}`);
 } finally {
   for (const c of children) {

@@ -86,7 +86,7 @@ Deno.test("halb version names halb, deno and the target", async () => {
   assert.match(c.out[0], /^halb \d+\.\d+\.\d+\ndeno 2\.\d+\.\d+ .*\ntarget \S+$/);
 });
 
-async function halbProcess(args: string[]): Promise<Deno.ChildProcess> {
+function halbProcess(args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "main.ts", ...args],
     cwd: ROOT,
@@ -110,7 +110,7 @@ Deno.test("halb run on a port already in use gives one clear line and exit 1", a
         `[frontend.f]\nbind = ["127.0.0.1:${port}"]\ndefault_backend = "b"\n` +
         `[backend.b]\nserver = [{ name = "s", address = "127.0.0.1:9" }]\n`,
     );
-    const child = await halbProcess(["run", "-c", file]);
+    const child = halbProcess(["run", "-c", file]);
     const [status, , err] = await Promise.all([
       child.status,
       readAll(child.stdout),
@@ -136,7 +136,7 @@ Deno.test("halb demo serves through both demo backends in turn and stops on SIGT
       return;
     }
   }
-  const child = await halbProcess(["demo"]);
+  const child = halbProcess(["demo"]);
   const stdout = readAll(child.stdout);
   const stderr = readAll(child.stderr);
   try {

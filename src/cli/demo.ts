@@ -43,7 +43,9 @@ export async function runDemo(options: { io: CliIo }): Promise<number> {
   const servers: Deno.HttpServer[] = [];
   try {
     for (const s of backends) {
-      servers.push(startDemoBackend({ hostname: s.address.host, port: s.address.port, name: s.name }));
+      servers.push(
+        startDemoBackend({ hostname: s.address.host, port: s.address.port, name: s.name }),
+      );
     }
   } catch (e) {
     io.err(`halb demo: cannot start demo backend: ${e instanceof Error ? e.message : e}`);
@@ -51,8 +53,10 @@ export async function runDemo(options: { io: CliIo }): Promise<number> {
     return 1;
   }
   const front = result.config.frontends[0]?.binds[0]?.address.text ?? "?";
-  io.out(`halb demo: backends ${backends.map((s) => `${s.name}@${s.address.text}`).join(", ")}; ` +
-    `try: curl http://${front}/`);
+  io.out(
+    `halb demo: backends ${backends.map((s) => `${s.name}@${s.address.text}`).join(", ")}; ` +
+      `try: curl http://${front}/`,
+  );
   try {
     return await runHalb(result.config, { io });
   } finally {

@@ -50,7 +50,10 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
  * Formats an entry's text. Text mode: traffic lines as they are (HAProxy's raw format), events as
  * `[LEVEL] message`. JSON mode: one object per line with time, level, kind and msg.
  */
-export function formatEntry(entry: LogEntry, options: { format: "text" | "json"; now: number }): string {
+export function formatEntry(
+  entry: LogEntry,
+  options: { format: "text" | "json"; now: number },
+): string {
   if (options.format === "json") {
     return JSON.stringify({
       time: new Date(options.now).toISOString(),

@@ -32,7 +32,10 @@ Deno.test("syslog sinks deliver RFC 3164 datagrams over UDP and unix sockets", a
   });
   sink.write({ level: "info", kind: "traffic", line: "hello udp" });
   const [data] = await udp.receive();
-  assert.match(new TextDecoder().decode(data), /^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d halb\[\d+\]: hello udp$/);
+  assert.match(
+    new TextDecoder().decode(data),
+    /^<134>\w{3} [ \d]\d \d\d:\d\d:\d\d halb\[\d+\]: hello udp$/,
+  );
   sink.close();
   udp.close();
 

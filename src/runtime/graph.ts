@@ -44,7 +44,10 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   for (const bl of listeners?.values() ?? []) bl.close();
   for (const fe of proxy.snapshot().frontends) {
     if (fe.started) {
-      logger.log("notice", `Proxy ${fe.name} started (${fe.binds.map((b) => b.bound).join(", ")}).`);
+      logger.log(
+        "notice",
+        `Proxy ${fe.name} started (${fe.binds.map((b) => b.bound).join(", ")}).`,
+      );
     } else {
       logger.log(
         "warning",

@@ -30,7 +30,10 @@ function loggerFor(config: Config): { logger: Logger; close(): void } {
     format: config.global.logFormat,
     facility: config.global.logFacility,
   });
-  return { logger: createLogger({ sink, level: config.global.logLevel }), close: () => sink.close() };
+  return {
+    logger: createLogger({ sink, level: config.global.logLevel }),
+    close: () => sink.close(),
+  };
 }
 
 /** Runs halb until a stop signal; resolves to the process exit code. */
@@ -85,7 +88,10 @@ async function reload(current: Graph, file: string, logger: Logger): Promise<Gra
     logger.log(d.severity === "error" ? "err" : "warning", formatDiagnostic(d));
   }
   if (result.config === null) {
-    logger.log("err", "reload rejected: the configuration has errors; the running one keeps serving");
+    logger.log(
+      "err",
+      "reload rejected: the configuration has errors; the running one keeps serving",
+    );
     return current;
   }
   try {
@@ -95,7 +101,9 @@ async function reload(current: Graph, file: string, logger: Logger): Promise<Gra
   } catch (e) {
     logger.log(
       "err",
-      `reload rejected: ${e instanceof Error ? e.message : e}; the running configuration keeps serving`,
+      `reload rejected: ${
+        e instanceof Error ? e.message : e
+      }; the running configuration keeps serving`,
     );
     return current;
   }
