@@ -1,6 +1,6 @@
 /**
- * The running graph: everything one configuration generation runs (the L4 proxy today; VRRP,
- * health checks and the admin app join it as they are built). A reload builds a new graph from
+ * The running graph: everything one configuration generation runs (the L4 proxy and its health
+ * checks today; VRRP and the admin app join it as they are built). A reload builds a new graph from
  * the new config and swaps it whole: listening sockets that stay are handed over, so no
  * connection is refused, and the previous generation drains in the background.
  *
@@ -10,6 +10,7 @@ import type { Config } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Proxy, startProxy } from "../proxy/proxy.ts";
 import { vrrpStatus } from "./vrrp_status.ts";
+import { startHealthChecks } from "./health.ts";
 
 /** One running configuration generation. */
 export interface Graph {
@@ -58,6 +59,7 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   if (config.admin !== null) {
     logger.log("warning", "[admin]: the stats/admin endpoint is not built yet; section ignored");
   }
+  const checkers = startHealthChecks(config, { proxy, logger });
   const vrrp = vrrpStatus(config);
   if (vrrp !== null) logger.log(vrrp.level, vrrp.message);
   if (previous) {
@@ -68,6 +70,9 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   return {
     config,
     proxy,
-    stop: (o) => proxy.stop(o),
+    async stop(o) {
+      for (const c of checkers) c.stop();
+      await proxy.stop(o);
+    },
   };
 }

@@ -16,9 +16,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a loopback server that runs `handle` for each connection (errors are swallowed). */
-export function startServer(handle: (conn: Deno.Conn) => Promise<void>): TestServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+/**
+ * Starts a loopback server that runs `handle` for each connection (errors are swallowed), on
+ * `port` or an OS-chosen one.
+ */
+export function startServer(
+  handle: (conn: Deno.Conn) => Promise<void>,
+  port = 0,
+): TestServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const open = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   const server: TestServer = {
@@ -54,12 +60,12 @@ export function startServer(handle: (conn: Deno.Conn) => Promise<void>): TestSer
 }
 
 /** Answers `name\n` at once, then waits for the client to close. */
-export function namedServer(name: string): TestServer {
+export function namedServer(name: string, port = 0): TestServer {
   const reply = new TextEncoder().encode(name + "\n");
   return startServer(async (conn) => {
     await writeAll(conn, reply);
     await readAll(conn);
-  });
+  }, port);
 }
 
 /** Echoes every chunk as it arrives; closes its write side after the client's EOF. */

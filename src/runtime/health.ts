@@ -1,0 +1,43 @@
+/**
+ * Connects health checking to the proxy: one checker per backend that has checked servers; each
+ * state change sets the server usable or not, and its effective weight (slowstart), in the
+ * backend's server pool, which recomputes the load-balancing set.
+ *
+ * @module
+ */
+import type { Config } from "../config/types.ts";
+import type { Logger } from "../log/logger.ts";
+import { type BackendChecker, createChecker } from "../proxy/health/checker.ts";
+import type { Proxy } from "../proxy/proxy.ts";
+
+/**
+ * Starts the checkers of every proxied backend with at least one `check = true` server.
+ * Returns them so the graph can stop them (and the admin layer can read their snapshots).
+ */
+export function startHealthChecks(
+  config: Config,
+  options: { proxy: Proxy; logger: Logger },
+): BackendChecker[] {
+  const checkers: BackendChecker[] = [];
+  for (const backend of config.backends) {
+    const pool = options.proxy.pools.get(backend.name);
+    if (pool === undefined || !backend.servers.some((s) => s.check)) continue;
+    const checker = createChecker(backend, {
+      logger: options.logger,
+      onChange(name, snap) {
+        const server = pool.server(name);
+        if (server === undefined) return;
+        // Slowstart weights are fractional; the pool's balancers take whole weights from 1 up.
+        pool.setWeight(server, snap.weight > 0 ? Math.max(1, Math.round(snap.weight)) : 0);
+        pool.setUsable(server, snap.usable);
+      },
+      serverLoad(name) {
+        const server = pool.server(name);
+        return { sessions: server?.cur ?? 0, requeued: 0, queued: server?.queue.length ?? 0 };
+      },
+    });
+    checker.start();
+    checkers.push(checker);
+  }
+  return checkers;
+}
