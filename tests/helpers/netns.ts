@@ -1,0 +1,217 @@
+/**
+ * Network-namespace lab for VRRP interop tests: one namespace holding a bridge (multicast
+ * snooping off) and N node namespaces, each with `eth0` (a veth into the bridge) addressed
+ * 192.0.2.K/24 and 2001:db8::K/64 (DAD off so link-locals are usable at once). Names are unique
+ * per run; {@linkcode Lab.close} deletes everything. Also: a logged child process wrapper and
+ * polling helpers.
+ *
+ * @module
+ */
+
+/** Runs a command, returns exit code and output; never throws on a non-zero exit. */
+export async function run(
+  argv: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(argv[0], { args: argv.slice(1), stdin: "null" }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Runs a command and throws with its stderr when it fails. */
+export async function must(argv: readonly string[]): Promise<string> {
+  const r = await run(argv);
+  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Whether a program exists (absolute path). */
+export function haveFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The created lab. */
+export interface Lab {
+  /** Node namespace names, index 0 = node 1 (192.0.2.1). */
+  readonly nodes: readonly string[];
+  readonly bridge: string;
+  /** Deletes the namespaces (idempotent). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the bridge namespace and `n` node namespaces.
+ *
+ * @param n number of nodes (≤ 9)
+ * @returns the lab
+ */
+export async function createLab(n: number): Promise<Lab> {
+  const id = `hv${Math.floor(Math.random() * 0xffffff).toString(16)}`;
+  const bridge = `${id}br`;
+  const nodes = Array.from({ length: n }, (_, i) => `${id}n${i + 1}`);
+  const created: string[] = [];
+  const lab: Lab = {
+    nodes,
+    bridge,
+    async close() {
+      for (const ns of created.splice(0)) await run(["ip", "netns", "del", ns]);
+    },
+  };
+  try {
+    await must(["ip", "netns", "add", bridge]);
+    created.push(bridge);
+    await must(["ip", "-n", bridge, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0"]);
+    await must(["ip", "-n", bridge, "link", "set", "br0", "up"]);
+    for (const [i, ns] of nodes.entries()) {
+      await must(["ip", "netns", "add", ns]);
+      created.push(ns);
+      await must([
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "sysctl",
+        "-qw",
+        "net.ipv6.conf.all.accept_dad=0",
+        "net.ipv6.conf.default.accept_dad=0",
+      ]);
+      const k = i + 1;
+      await must([
+        "ip",
+        "-n",
+        bridge,
+        "link",
+        "add",
+        `v${k}`,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        ns,
+      ]);
+      await must(["ip", "-n", bridge, "link", "set", `v${k}`, "master", "br0", "up"]);
+      await must(["ip", "-n", ns, "link", "set", "eth0", "address", `02:00:00:00:00:0${k}`]);
+      await must(["ip", "-n", ns, "addr", "add", `192.0.2.${k}/24`, "dev", "eth0"]);
+      await must(["ip", "-n", ns, "addr", "add", `2001:db8::${k}/64`, "dev", "eth0", "nodad"]);
+      await must(["ip", "-n", ns, "link", "set", "lo", "up"]);
+      await must(["ip", "-n", ns, "link", "set", "eth0", "up"]);
+    }
+    for (const ns of nodes) {
+      await waitFor(async () => {
+        const out = await run(["ip", "-n", ns, "-6", "-o", "addr", "show", "dev", "eth0"]);
+        return /fe80::/.test(out.stdout) && !/tentative/.test(out.stdout);
+      }, { timeoutMs: 5000, what: `link-local address in ${ns}` });
+    }
+  } catch (err) {
+    await lab.close();
+    throw err;
+  }
+  return lab;
+}
+
+/** Polls `check` every `intervalMs` until it returns true; throws after `timeoutMs`. */
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  options: { timeoutMs: number; intervalMs?: number; what: string },
+): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < options.timeoutMs) {
+    if (await check()) return performance.now() - start;
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 20));
+  }
+  throw new Error(`Timed out after ${options.timeoutMs} ms waiting for ${options.what}`);
+}
+
+/** Whether namespace `ns` has `address` (no prefix) on any interface. */
+export async function hasAddress(ns: string, address: string): Promise<boolean> {
+  const out = await run(["ip", "-n", ns, "-o", "addr", "show"]);
+  return out.stdout.split("\n").some((l) => l.includes(` ${address}/`));
+}
+
+/** The namespaces among `nodes` that hold `address`. */
+export async function holders(nodes: readonly string[], address: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const ns of nodes) if (await hasAddress(ns, address)) out.push(ns);
+  return out;
+}
+
+/** A child process whose stdout/stderr lines are collected. */
+export class Proc {
+  /** Collected output lines (stdout and stderr interleaved as read). */
+  readonly lines: string[] = [];
+  readonly child: Deno.ChildProcess;
+  readonly name: string;
+  readonly #done: Promise<void>;
+  #exited = false;
+
+  /** Spawns `argv` inside namespace `ns`. */
+  constructor(name: string, ns: string, argv: readonly string[]) {
+    this.name = name;
+    this.child = new Deno.Command("ip", {
+      args: ["netns", "exec", ns, ...argv],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      const dec = new TextDecoder();
+      let rest = "";
+      for await (const chunk of stream) {
+        rest += dec.decode(chunk, { stream: true });
+        const parts = rest.split("\n");
+        rest = parts.pop() ?? "";
+        this.lines.push(...parts);
+      }
+      if (rest) this.lines.push(rest);
+    };
+    this.#done = Promise.all([pump(this.child.stdout), pump(this.child.stderr)]).then(() => {});
+    this.child.status.then(() => this.#exited = true);
+  }
+
+  /** Whether the process has exited. */
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Waits until a line matches. */
+  async waitLine(re: RegExp, timeoutMs: number): Promise<string> {
+    let found: string | undefined;
+    await waitFor(() => (found = this.lines.find((l) => re.test(l))) !== undefined, {
+      timeoutMs,
+      what: `${this.name} line ${re}`,
+    });
+    return found!;
+  }
+
+  /** Sends a signal (ignored when already exited). */
+  signal(sig: Deno.Signal): void {
+    if (this.#exited) return;
+    try {
+      this.child.kill(sig);
+    } catch {
+      // exited meanwhile
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process and its output ended. */
+  async stop(graceMs = 3000): Promise<Deno.CommandStatus> {
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
+    const status = await this.child.status;
+    clearTimeout(timer);
+    await this.#done;
+    return status;
+  }
+
+  /** Waits for exit and the end of the output. */
+  async wait(): Promise<Deno.CommandStatus> {
+    const status = await this.child.status;
+    await this.#done;
+    return status;
+  }
+}
