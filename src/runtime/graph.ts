@@ -1,21 +1,29 @@
 /**
- * The running graph: everything one configuration generation runs (the L4 proxy and its health
- * checks today; VRRP and the admin app join it as they are built). A reload builds a new graph from
- * the new config and swaps it whole: listening sockets that stay are handed over, so no
- * connection is refused, and the previous generation drains in the background.
+ * The running graph: everything one configuration generation runs (the L4 proxy, its health
+ * checks and VRRP; the admin app joins it when built). A reload builds a new graph from the new
+ * config and swaps it whole: listening sockets that stay are handed over, so no connection is
+ * refused, and the previous generation drains in the background. VRRP whose configuration did
+ * not change is carried over as it runs, so its VIPs never flap.
  *
  * @module
  */
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { type Proxy, startProxy } from "../proxy/proxy.ts";
-import { vrrpStatus } from "./vrrp_status.ts";
+import { vrrpBlocker } from "./vrrp_status.ts";
+import { startVrrp, type Vrrp } from "../vrrp/driver.ts";
 import { startHealthChecks } from "./health.ts";
 
 /** One running configuration generation. */
 export interface Graph {
+  /** Where VRRP's `track_proxy` looks: the proxy of the newest generation. */
+  readonly proxyRef: { proxy: Proxy };
+  /** Stops this generation after a reload; `keepVrrp` when the next one took its VRRP over. */
+  retire(options: { graceMs: number; keepVrrp: boolean }): Promise<void>;
   readonly config: Config;
   readonly proxy: Proxy;
+  /** The running VRRP subsystem, or null (no instances, or no capabilities). */
+  readonly vrrp: Vrrp | null;
   /** Graceful stop of this generation: in-flight connections get up to `graceMs`. */
   stop(options: { graceMs: number }): Promise<void>;
 }
@@ -60,19 +68,82 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
     logger.log("warning", "[admin]: the stats/admin endpoint is not built yet; section ignored");
   }
   const checkers = startHealthChecks(config, { proxy, logger });
-  const vrrp = vrrpStatus(config);
-  if (vrrp !== null) logger.log(vrrp.level, vrrp.message);
+  const proxyRef = previous?.proxyRef ?? { proxy };
+  const vrrp = await vrrpFor(config, { logger, previous, proxyRef });
+  proxyRef.proxy = proxy;
   if (previous) {
-    previous.stop({ graceMs: previous.config.global.gracePeriod }).catch((e) =>
-      logger.log("err", `draining the previous configuration failed: ${e}`)
-    );
+    previous.retire({
+      graceMs: previous.config.global.gracePeriod,
+      keepVrrp: vrrp === previous.vrrp,
+    })
+      .catch((e) => logger.log("err", `draining the previous configuration failed: ${e}`));
+  }
+  let stopping: Promise<void> | null = null;
+  async function retire(o: { graceMs: number; keepVrrp: boolean }): Promise<void> {
+    for (const c of checkers) c.stop();
+    const vrrpDone = o.keepVrrp ? Promise.resolve() : vrrp?.stop();
+    await Promise.all([proxy.stop(o), vrrpDone]);
   }
   return {
     config,
     proxy,
-    async stop(o) {
-      for (const c of checkers) c.stop();
-      await proxy.stop(o);
+    vrrp,
+    proxyRef,
+    retire,
+    stop(o) {
+      // VRRP first in effect: masters send priority 0 at once while connections drain.
+      stopping ??= retire({ graceMs: o.graceMs, keepVrrp: false });
+      return stopping;
     },
   };
+}
+
+/** A frontend is tracked as up when it listens and its backend has a usable server. */
+function proxyServes(proxy: Proxy, frontends: readonly string[]): boolean {
+  const snap = proxy.snapshot();
+  return frontends.every((name) => {
+    const fe = snap.frontends.find((f) => f.name === name);
+    if (fe === undefined || !fe.listening) return false;
+    const be = snap.backends.find((b) => b.name === fe.backend);
+    return be !== undefined && be.usable;
+  });
+}
+
+/**
+ * The VRRP of the new generation: the previous one when its configuration is unchanged, else a
+ * new one (the previous one is stopped by `retire`). Null when the config has no instance or
+ * the process cannot run VRRP (logged once, the proxy serves anyway).
+ */
+async function vrrpFor(
+  config: Config,
+  options: { logger: Logger; previous?: Graph; proxyRef: { proxy: Proxy } },
+): Promise<Vrrp | null> {
+  const { logger, previous, proxyRef } = options;
+  if (!config.vrrp || config.vrrp.instances.length === 0) return null;
+  const unchanged = previous?.vrrp &&
+    JSON.stringify(previous.config.vrrp) === JSON.stringify(config.vrrp) &&
+    JSON.stringify(previous.config.global.notify) === JSON.stringify(config.global.notify);
+  if (unchanged) {
+    logger.log("notice", "VRRP configuration unchanged: instances keep running");
+    return previous!.vrrp;
+  }
+  const blocker = vrrpBlocker(config);
+  if (blocker !== null) {
+    logger.log("warning", blocker);
+    return null;
+  }
+  if (previous?.vrrp) await previous.vrrp.stop();
+  try {
+    return await startVrrp(config.vrrp, {
+      logger,
+      mail: config.global.notify,
+      trackProxy: (frontends) => proxyServes(proxyRef.proxy, frontends),
+    });
+  } catch (e) {
+    logger.log(
+      "err",
+      `VRRP is off: ${e instanceof Error ? e.message : e}; the proxy serves without VIPs`,
+    );
+    return null;
+  }
 }
