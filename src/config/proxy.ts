@@ -24,6 +24,7 @@ import {
   compileRedirect,
   compileRequestRule,
   compileResponseRule,
+  HAPROXY_ERROR_CODES,
 } from "./rules.ts";
 import { type Ctx, isTable, Table, typeName } from "./table.ts";
 import { loadCertificate, readErrorReason } from "./tls.ts";
@@ -45,27 +46,6 @@ import type {
   ServerConfig,
   TlsCertificate,
 } from "./types.ts";
-
-/** Status codes HAProxy accepts in `errorfile`. */
-const ERRORFILE_CODES = [
-  200,
-  400,
-  401,
-  403,
-  404,
-  405,
-  407,
-  408,
-  410,
-  413,
-  425,
-  429,
-  500,
-  501,
-  502,
-  503,
-  504,
-];
 
 type TimeoutKey =
   | "connect"
@@ -137,10 +117,10 @@ function readErrorfiles(t: Table): Record<number, string> {
   const out: Record<number, string> = {};
   for (const [code, path] of t.entries("errorfile")) {
     const status = Number(code);
-    if (!ERRORFILE_CODES.includes(status)) {
+    if (!HAPROXY_ERROR_CODES.includes(status)) {
       t.ctx.diags.error(
         t.at("errorfile", code),
-        `status ${code} cannot have an errorfile (allowed: ${ERRORFILE_CODES.join(", ")})`,
+        `status ${code} cannot have an errorfile (allowed: ${HAPROXY_ERROR_CODES.join(", ")})`,
         "key",
       );
       continue;

@@ -117,8 +117,11 @@ export function compileRedirect(t: Table, acls: AclTable): RedirectRule | null {
   };
 }
 
-/** The statuses HAProxy can send for `deny`. */
-const DENY_STATUSES = [
+/**
+ * The statuses HAProxy has built-in error pages for (its `http_err_codes`): what `deny` may send
+ * and what `errorfile` may replace.
+ */
+export const HAPROXY_ERROR_CODES: readonly number[] = [
   200,
   400,
   401,
@@ -275,7 +278,11 @@ export function compileRequestRule(t: Table, acls: AclTable): HttpRequestRule | 
     case "set-var":
       return { action, variable: t.text("var"), expr: setVarExpr(t), cond };
     case "deny":
-      return { action, status: status(t, 403, (s) => DENY_STATUSES.includes(s), "deny"), cond };
+      return {
+        action,
+        status: status(t, 403, (s) => HAPROXY_ERROR_CODES.includes(s), "deny"),
+        cond,
+      };
     case "return":
       return {
         action,
@@ -313,7 +320,11 @@ export function compileResponseRule(t: Table, acls: AclTable): HttpResponseRule 
     case "set-var":
       return { action, variable: t.text("var"), expr: setVarExpr(t), cond };
     case "deny":
-      return { action, status: status(t, 502, (s) => DENY_STATUSES.includes(s), "deny"), cond };
+      return {
+        action,
+        status: status(t, 502, (s) => HAPROXY_ERROR_CODES.includes(s), "deny"),
+        cond,
+      };
     default:
       return {
         action: "set-status",

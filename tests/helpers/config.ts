@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { DEFAULT_HEALTH_CHECK } from "../../src/config/lb.ts";
 import type {
   BackendConfig,
   BindConfig,
@@ -63,16 +64,7 @@ export function testBackend(
     balance: { algorithm: "roundrobin" },
     hashType: { method: "map-based", fn: "sdbm", avalanche: false },
     cookie: null,
-    healthCheck: {
-      type: "tcp",
-      method: "OPTIONS",
-      uri: "/",
-      version: "HTTP/1.0",
-      headers: [],
-      expectStatus: null,
-      expectString: null,
-      disableOn404: false,
-    },
+    healthCheck: DEFAULT_HEALTH_CHECK,
     servers: servers.map((s, i) => (s.id === 1 && i > 0 ? { ...s, id: i + 1 } : s)),
     allbackups: false,
     redispatch: false,

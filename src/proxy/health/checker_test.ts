@@ -3,63 +3,22 @@ import type { BackendConfig, ServerConfig } from "../../config/types.ts";
 import { createLogger, memorySink } from "../../log/logger.ts";
 import { createChecker, type ServerSnapshot } from "./checker.ts";
 import type { ProbeSpec } from "./probe.ts";
+import { testBackend, testServer } from "../../../tests/helpers/config.ts";
 
+/** A checked server with 100 ms intervals, rise 2, fall 1. */
 function server(name: string, port: number, over: Partial<ServerConfig> = {}): ServerConfig {
-  return {
-    name,
-    id: 1,
-    address: { host: "127.0.0.1", port, text: `127.0.0.1:${port}` },
-    weight: 1,
-    maxconn: 0,
-    maxqueue: 0,
+  return testServer(name, port, {
     check: true,
     inter: 100,
     fastinter: 100,
     downinter: 100,
-    rise: 2,
     fall: 1,
-    cookie: null,
-    backup: false,
-    disabled: false,
-    slowstart: 0,
-    ssl: false,
-    verify: "none",
-    sni: null,
-    checkSsl: false,
     ...over,
-  };
+  });
 }
 
 function backend(servers: ServerConfig[]): BackendConfig {
-  return {
-    name: "be",
-    mode: "tcp",
-    balance: { algorithm: "roundrobin" },
-    hashType: { method: "map-based", fn: "sdbm", avalanche: false },
-    cookie: null,
-    healthCheck: {
-      type: "tcp",
-      method: "OPTIONS",
-      uri: "/",
-      version: "HTTP/1.0",
-      headers: [],
-      expectStatus: null,
-      expectString: null,
-      disableOn404: false,
-    },
-    servers,
-    allbackups: false,
-    redispatch: false,
-    retries: 3,
-    timeout: { connect: 1000, server: null, queue: null, check: null },
-    httpRequest: [],
-    httpResponse: [],
-    forwardfor: null,
-    httpServerClose: false,
-    httpclose: false,
-    log: true,
-    errorfiles: {},
-  };
+  return testBackend("be", servers);
 }
 
 /** Polls `cond` every 20 ms for at most `ms`. */
