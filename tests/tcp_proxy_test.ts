@@ -529,18 +529,22 @@ Deno.test("bind failure names frontend and address and closes what was opened", 
   }
 });
 
-Deno.test("http frontends are skipped and reported as not started", async () => {
+Deno.test("tcp and http frontends run side by side, each with its engine", async () => {
   const s1 = namedServer("s1");
   const cfg = testConfig({
-    frontends: [testFrontend("fe", "be"), testFrontend("web", "be", { mode: "http" })],
-    backends: [testBackend("be", [testServer("s1", s1.port)])],
+    frontends: [testFrontend("fe", "be"), testFrontend("web", "hb", { mode: "http" })],
+    backends: [
+      testBackend("be", [testServer("s1", s1.port)]),
+      testBackend("hb", [testServer("h1", s1.port)], { mode: "http" }),
+    ],
   });
   await withProxy(cfg, [s1], async ({ proxy, port }) => {
     assert.equal(await askName(port), "s1");
     const [fe, web] = proxy.snapshot().frontends;
-    assert.deepEqual([fe.name, fe.started, fe.listening], ["fe", true, true]);
-    assert.deepEqual([web.name, web.started, web.listening], ["web", false, false]);
-    assert.equal(proxy.addresses("web").length, 0);
+    assert.deepEqual([fe.name, fe.started, fe.listening, fe.http], ["fe", true, true, null]);
+    assert.deepEqual([web.name, web.started, web.listening], ["web", true, true]);
+    assert.equal(web.http?.requests, 0);
+    assert.equal(proxy.addresses("web").length, 1);
   });
 });
 

@@ -9,6 +9,15 @@
  * @module
  */
 import type { BindConfig, ListenAddress } from "../config/types.ts";
+import type { ClientConn } from "./io.ts";
+import { TlsListener } from "./tls.ts";
+
+/** A listening socket: plain `Deno.Listener` or a {@linkcode TlsListener}. */
+export interface Acceptor {
+  accept(): Promise<ClientConn>;
+  close(): void;
+  readonly addr: Deno.Addr;
+}
 
 /** A counting limit (`maxconn`); `max` 0 means unlimited. Waiters wake when a slot frees. */
 export class ConnLimit {
@@ -59,7 +68,7 @@ export interface AcceptHandler {
   /** Null when a connection may be accepted now; else resolves when it may be re-asked. */
   admit(): Promise<void> | null;
   /** Takes ownership of an accepted connection. Must not throw. */
-  accept(conn: Deno.Conn, listener: BoundListener): void;
+  accept(conn: ClientConn, listener: BoundListener): void;
 }
 
 /** The key under which a listener can be reused: its normalized address. */
@@ -72,7 +81,7 @@ export function bindKey(address: ListenAddress): string {
 export class BoundListener {
   readonly key: string;
   readonly bind: BindConfig;
-  readonly listener: Deno.Listener;
+  readonly listener: Acceptor;
   /** The bound address (the real port when 0 was asked). */
   readonly addr: Deno.Addr;
   /** 1-based id within its frontend, HAProxy's listener id (used for unix peers in logs). */
@@ -84,7 +93,7 @@ export class BoundListener {
   /** Resolves when the accept loop has ended (after {@linkcode close}). */
   readonly done: Promise<void>;
 
-  constructor(bind: BindConfig, listener: Deno.Listener, id: number) {
+  constructor(bind: BindConfig, listener: Acceptor, id: number) {
     this.key = bindKey(bind.address);
     this.bind = bind;
     this.listener = listener;
@@ -121,7 +130,7 @@ export class BoundListener {
 
   async #loop(): Promise<void> {
     // A connection accepted just as the handler was removed waits here for the next handler.
-    let orphan: Deno.Conn | null = null;
+    let orphan: ClientConn | null = null;
     while (!this.#closed) {
       const handler = this.#handler;
       if (handler === null) {
@@ -139,7 +148,7 @@ export class BoundListener {
         await Promise.race([wait, this.#closedSignal.promise]);
         continue;
       }
-      let conn: Deno.Conn;
+      let conn: ClientConn;
       try {
         conn = await this.listener.accept();
       } catch {
@@ -156,7 +165,7 @@ export class BoundListener {
 }
 
 /** Hands a connection over; a throwing handler costs that connection, never the loop. */
-function deliver(handler: AcceptHandler, conn: Deno.Conn, listener: BoundListener): void {
+function deliver(handler: AcceptHandler, conn: ClientConn, listener: BoundListener): void {
   try {
     handler.accept(conn, listener);
   } catch {
@@ -183,23 +192,16 @@ function describeBindError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Opens the socket for one bind (TCP, TLS with its default certificate, or a unix socket). */
+/** Opens the socket for one bind (TCP, TLS with its certificate list, or a unix socket). */
 export async function bindListener(bind: BindConfig, id: number): Promise<BoundListener> {
   const address = bind.address;
-  let listener: Deno.Listener;
+  let listener: Acceptor;
   try {
     if (address.kind === "unix") {
       await removeStaleSocket(address.path);
       listener = Deno.listen({ transport: "unix", path: address.path });
     } else if (bind.tls !== null && bind.tls.certificates.length > 0) {
-      const cert = bind.tls.certificates[0];
-      listener = Deno.listenTls({
-        hostname: address.host,
-        port: address.port,
-        cert: cert.certPem,
-        key: cert.keyPem,
-        alpnProtocols: [...bind.tls.alpn],
-      });
+      listener = await TlsListener.listen(bind);
     } else {
       listener = Deno.listen({ hostname: address.host, port: address.port });
     }

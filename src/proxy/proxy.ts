@@ -1,7 +1,7 @@
 /**
- * The L4 proxy entry point the runtime uses: binds every `mode tcp` frontend of a config, builds
- * one {@linkcode ServerPool} per tcp backend, and stops gracefully. `mode http` frontends belong
- * to the HTTP engine: they are skipped here and reported as not started.
+ * The proxy entry point the runtime uses: builds one {@linkcode ServerPool} per backend, binds
+ * every frontend with its handler (the L4 engine for `mode tcp`, the HTTP engine for `mode
+ * http`), and stops gracefully.
  *
  * Listeners are separate from the per-config handlers: {@linkcode Proxy.releaseListeners} hands
  * them to the next generation (pass them as {@linkcode ProxyOptions.listeners}) without closing
@@ -20,6 +20,9 @@ import {
   ServerPool,
 } from "./server_pool.ts";
 import { type FrontendCounters, TcpFrontend } from "./tcp_frontend.ts";
+import { HttpFrontend } from "./http/http_frontend.ts";
+import type { HttpBackend, HttpCounters } from "./http/http_session.ts";
+import { IdlePool } from "./http/server_conn.ts";
 
 /** Options for {@linkcode startProxy}. */
 export interface ProxyOptions {
@@ -46,15 +49,17 @@ export interface BindSnapshot {
 export interface FrontendSnapshot extends FrontendCounters {
   name: string;
   mode: "tcp" | "http";
-  /** False for frontends this engine does not run (mode http). */
+  /** True once its handler runs. */
   started: boolean;
   /** True while at least one of its listeners accepts. */
   listening: boolean;
   backend: string | null;
   binds: BindSnapshot[];
+  /** HTTP request counters (mode http only). */
+  http: HttpCounters | null;
 }
 
-/** Plain-data view of the whole L4 proxy. */
+/** Plain-data view of the whole proxy. */
 export interface ProxySnapshot {
   /** Process-wide current connections (`actconn`). */
   actconn: number;
@@ -98,7 +103,7 @@ export function configuredBalancer(
 
 interface RunningFrontend {
   config: FrontendConfig;
-  handler: TcpFrontend | null;
+  handler: TcpFrontend | HttpFrontend;
   listeners: BoundListener[];
 }
 
@@ -133,30 +138,42 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
   const factory = options.balancer ?? configuredBalancer;
   const global = new ConnLimit(config.global.maxconn);
   const pools = new Map<string, ServerPool>();
+  const httpBackends = new Map<string, HttpBackend>();
+  const idlePools: IdlePool[] = [];
   for (const be of config.backends) {
-    if (be.mode === "tcp") pools.set(be.name, new ServerPool(be, { balancer: factory }));
+    const pool = new ServerPool(be, { balancer: factory });
+    pools.set(be.name, pool);
+    if (be.mode === "http") {
+      const idle = new IdlePool({ idleMs: Math.min(be.timeout.server ?? 10_000, 10_000) });
+      idlePools.push(idle);
+      httpBackends.set(be.name, { config: be, pool, idle });
+    }
   }
-  const names = new Set(config.backends.map((b) => b.name));
+  const names = new Set(config.backends.filter((b) => b.mode === "tcp").map((b) => b.name));
   const running: RunningFrontend[] = [];
   const opened: BoundListener[] = [];
   const reused: BoundListener[] = [];
   try {
     for (const fe of config.frontends) {
-      if (fe.mode !== "tcp") {
-        running.push({ config: fe, handler: null, listeners: [] });
-        continue;
+      let handler: TcpFrontend | HttpFrontend;
+      if (fe.mode === "http") {
+        handler = new HttpFrontend(fe, { backends: httpBackends, global, logger });
+      } else {
+        const backendName = tcpBackend(fe, names, logger);
+        const pool = backendName !== null ? pools.get(backendName) ?? null : null;
+        if (pool === null) {
+          logger.log(
+            "warning",
+            `frontend '${fe.name}': no tcp backend; connections will be closed`,
+          );
+        }
+        handler = new TcpFrontend(fe, {
+          pool,
+          backendName: backendName ?? "<NOBACKEND>",
+          global,
+          logger,
+        });
       }
-      const backendName = tcpBackend(fe, names, logger);
-      const pool = backendName !== null ? pools.get(backendName) ?? null : null;
-      if (pool === null) {
-        logger.log("warning", `frontend '${fe.name}': no tcp backend; connections will be closed`);
-      }
-      const handler = new TcpFrontend(fe, {
-        pool,
-        backendName: backendName ?? "<NOBACKEND>",
-        global,
-        logger,
-      });
       const listeners: BoundListener[] = [];
       for (const [i, bind] of fe.binds.entries()) {
         const key = bindKey(bind.address);
@@ -188,22 +205,29 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
   for (const r of running) {
     for (const bl of r.listeners) bl.setHandler(r.handler);
   }
-  return new RunningProxy({ global, pools, running });
+  return new RunningProxy({ global, pools, running, idlePools });
 }
 
 class RunningProxy implements Proxy {
   readonly pools: ReadonlyMap<string, ServerPool>;
   #global: ConnLimit;
   #running: RunningFrontend[];
+  #idlePools: IdlePool[];
   #released = false;
   #stopped: Promise<void> | null = null;
 
   constructor(
-    parts: { global: ConnLimit; pools: Map<string, ServerPool>; running: RunningFrontend[] },
+    parts: {
+      global: ConnLimit;
+      pools: Map<string, ServerPool>;
+      running: RunningFrontend[];
+      idlePools: IdlePool[];
+    },
   ) {
     this.#global = parts.global;
     this.pools = parts.pools;
     this.#running = parts.running;
+    this.#idlePools = parts.idlePools;
   }
 
   addresses(frontend: string): Deno.Addr[] {
@@ -240,7 +264,8 @@ class RunningProxy implements Proxy {
   async #stop(graceMs: number): Promise<void> {
     const listeners = this.#running.flatMap((r) => r.listeners);
     if (!this.#released) { for (const bl of listeners) bl.close(); }
-    await Promise.all(this.#running.map((r) => r.handler?.drain(graceMs)));
+    await Promise.all(this.#running.map((r) => r.handler.drain(graceMs)));
+    for (const idle of this.#idlePools) idle.closeAll();
     for (const p of this.pools.values()) p.close();
     if (!this.#released) await Promise.all(listeners.map((bl) => bl.done));
   }
@@ -256,7 +281,7 @@ class RunningProxy implements Proxy {
 
   #frontendSnapshot(r: RunningFrontend): FrontendSnapshot {
     const h = r.handler;
-    const live = h !== null && !this.#released && this.#stopped === null;
+    const live = !this.#released && this.#stopped === null;
     const binds = r.config.binds.map((b, i): BindSnapshot => {
       const bl = r.listeners[i];
       return {
@@ -265,16 +290,15 @@ class RunningProxy implements Proxy {
         listening: live && bl !== undefined && !bl.closed,
       };
     });
-    const counters = h?.counters() ??
-      { cur: 0, max: 0, limit: r.config.maxconn, total: 0, bytesIn: 0, bytesOut: 0 };
     return {
       name: r.config.name,
       mode: r.config.mode,
-      started: h !== null,
+      started: true,
       listening: binds.some((b) => b.listening),
-      backend: h?.backendName ?? r.config.defaultBackend,
+      backend: h.backendName,
       binds,
-      ...counters,
+      http: h instanceof HttpFrontend ? structuredClone(h.httpCounters) : null,
+      ...h.counters(),
     };
   }
 }

@@ -275,6 +275,22 @@ export class ServerPool {
     return server;
   }
 
+  /**
+   * Persistence (cookie): reserves a slot on `server` itself, or queues in its own queue when it
+   * is full. Null when the server cannot take persistent traffic (down or in maintenance; drain
+   * and weight 0 still can, as in HAProxy), and the caller load-balances instead.
+   */
+  assignTo(server: PoolServer): PoolServer | QueueTicket | null {
+    if (!server.up || server.maint) return null;
+    if (server.config.maxconn > 0 && (server.queue.length > 0 || server.full())) {
+      const maxqueue = server.config.maxqueue;
+      if (maxqueue !== 0 && server.queue.length >= maxqueue) return null;
+      return this.#enqueue(server);
+    }
+    this.#take(server);
+    return server;
+  }
+
   /** Frees a slot taken by `assign` or a ticket and hands it to the oldest waiter. */
   release(server: PoolServer): void {
     server.cur--;
@@ -308,9 +324,12 @@ export class ServerPool {
     this.#recompute();
   }
 
-  /** Sets the effective weight (0..256); 0 removes the server from load balancing. */
+  /**
+   * Sets the effective weight (0..256, fractional during slowstart); 0 removes the server from
+   * load balancing.
+   */
   setWeight(server: PoolServer, weight: number): void {
-    const w = Math.max(0, Math.min(256, Math.trunc(weight)));
+    const w = Math.max(0, Math.min(256, weight));
     if (server.weight === w) return;
     server.weight = w;
     this.#recompute();

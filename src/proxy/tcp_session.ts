@@ -13,6 +13,7 @@ import { formatTcpLog, type TcpLogRecord } from "../log/tcplog.ts";
 import { parseIP } from "../sys/sockaddr.ts";
 import { type PoolServer, QueueTicket, type ServerPool } from "./server_pool.ts";
 import type { ConnLimit } from "./listener.ts";
+import type { ByteConn, ClientConn } from "./io.ts";
 
 /** Termination cause letters (first character of `%ts`). */
 export type TermCause = "-" | "C" | "S" | "c" | "s" | "P" | "R" | "I" | "K" | "D";
@@ -80,7 +81,7 @@ export function clientKey(addr: Deno.Addr): Uint8Array | null {
 
 /** One client connection and, once established, its server connection. */
 export class TcpSession implements TcpLogRecord {
-  readonly client: Deno.Conn;
+  readonly client: ClientConn;
   server: Deno.Conn | null = null;
   readonly host: SessionHost;
   // ---- log record fields
@@ -123,7 +124,7 @@ export class TcpSession implements TcpLogRecord {
   #bufB: Uint8Array | null = null;
   readonly #onTimer: () => void;
 
-  constructor(client: Deno.Conn, host: SessionHost, clientPeer: string) {
+  constructor(client: ClientConn, host: SessionHost, clientPeer: string) {
     this.client = client;
     this.host = host;
     this.clientPeer = clientPeer;
@@ -488,11 +489,11 @@ export class TcpSession implements TcpLogRecord {
   }
 }
 
-function setNoDelay(conn: Deno.Conn): void {
+function setNoDelay(conn: ByteConn): void {
   if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: ByteConn): void {
   try {
     conn.close();
   } catch {
@@ -500,7 +501,7 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-async function closeWriteQuietly(conn: Deno.Conn): Promise<void> {
+async function closeWriteQuietly(conn: ByteConn): Promise<void> {
   try {
     await conn.closeWrite();
   } catch {

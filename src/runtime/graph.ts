@@ -52,17 +52,7 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   // Listeners the new config no longer has: close them now, drain their connections below.
   for (const bl of listeners?.values() ?? []) bl.close();
   for (const fe of proxy.snapshot().frontends) {
-    if (fe.started) {
-      logger.log(
-        "notice",
-        `Proxy ${fe.name} started (${fe.binds.map((b) => b.bound).join(", ")}).`,
-      );
-    } else {
-      logger.log(
-        "warning",
-        `frontend '${fe.name}': mode http is not served yet (HTTP engine not built); frontend idle`,
-      );
-    }
+    logger.log("notice", `Proxy ${fe.name} started (${fe.binds.map((b) => b.bound).join(", ")}).`);
   }
   if (config.admin !== null) {
     logger.log("warning", "[admin]: the stats/admin endpoint is not built yet; section ignored");

@@ -27,8 +27,8 @@ export function startHealthChecks(
       onChange(name, snap) {
         const server = pool.server(name);
         if (server === undefined) return;
-        // Slowstart weights are fractional; the pool's balancers take whole weights from 1 up.
-        pool.setWeight(server, snap.weight > 0 ? Math.max(1, Math.round(snap.weight)) : 0);
+        // Slowstart weights are fractional; the balancers keep HAProxy's 1/16 resolution.
+        pool.setWeight(server, snap.weight);
         pool.setUsable(server, snap.usable);
       },
       serverLoad(name) {

@@ -97,7 +97,8 @@ function rewriteConnection(headers: HeaderList, token: string | null): HeaderLis
 export function forwardRequestHeaders(req: RequestHead, options: ForwardOptions = {}): HeaderList {
   const keep = (options.mode ?? "keep-alive") === "keep-alive";
   let token: string | null = null;
-  if (keep && !req.http11) token = "keep-alive";
+  // An HTTP/1.0 request with a chunked body gets no keep-alive token (HAProxy 2.6, verified).
+  if (keep && !req.http11 && req.bodyKind !== "chunked") token = "keep-alive";
   else if (!keep && req.http11) token = "close";
   return rewriteConnection(req.headers, token);
 }

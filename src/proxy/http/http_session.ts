@@ -1,0 +1,1057 @@
+/**
+ * One client connection of a `mode http` frontend: a loop of HTTP/1.1 transactions (keep-alive,
+ * pipelining) run in HAProxy's order — frontend `http_request` rules, `redirect`, `use_backend`,
+ * backend `http_request` rules, forwardfor, cookie persistence, server assignment (queues,
+ * retries, redispatch), forwarding with re-framing, response rules (backend then frontend),
+ * connection-mode handling, `Upgrade` tunnels — with HAProxy's timeouts, errors and httplog.
+ *
+ * One watchdog timer per connection enforces every timeout: it is armed with a deadline for the
+ * current phase, rescheduled lazily, and on expiry closes the side that is late (which wakes the
+ * pending read) after recording why.
+ *
+ * @module
+ */
+import type { BackendConfig } from "../../config/types.ts";
+import { formatHttpLog } from "../../log/httplog.ts";
+import {
+  clientKeepsAlive,
+  forwardRequestHeaders,
+  forwardResponseHeaders,
+  type HttpConnectionMode,
+  serverKeepsAlive,
+} from "../http1/connection_header.ts";
+import { ERROR_408, parseErrorResponse } from "../http1/errors.ts";
+import { RequestParser } from "../http1/parser.ts";
+import {
+  chunkHeader,
+  CRLF,
+  encodeLastChunk,
+  forwardedVersion,
+  LAST_CHUNK,
+  serializeRequestHead,
+  serializeResponseHead,
+} from "../http1/serializer.ts";
+import type { RequestHead, ResponseHead } from "../http1/types.ts";
+import { type PoolServer, QueueTicket, type ServerPool } from "../server_pool.ts";
+import type { ConnLimit } from "../listener.ts";
+import {
+  addrHost,
+  addrPort,
+  type ClientConn,
+  closeQuietly,
+  concatBytes,
+  ReadBuffer,
+  tryWriteAll,
+  writeAll,
+} from "../io.ts";
+import { connectServer, type IdlePool, type ServerConn } from "./server_conn.ts";
+import type { ConnInfo, HttpTxn } from "./txn.ts";
+import { type L7Backend, L7Pipeline, type RequestDecision } from "./pipeline.ts";
+
+/** A backend as the HTTP engine runs it. */
+export interface HttpBackend extends L7Backend {
+  readonly pool: ServerPool;
+  readonly idle: IdlePool;
+}
+
+/** Per-frontend HTTP counters (HAProxy's req_tot, dreq, ereq, hrsp_*). */
+export interface HttpCounters {
+  requests: number;
+  denied: number;
+  invalid: number;
+  /** Responses by class: index 0 other, 1..5 for 1xx..5xx. */
+  responses: number[];
+}
+
+/** What a session needs from its frontend. */
+export interface HttpSessionHost {
+  readonly name: string;
+  readonly pipeline: L7Pipeline<HttpBackend>;
+  readonly timeout: {
+    readonly client: number | null;
+    readonly httpRequest: number | null;
+    readonly httpKeepAlive: number | null;
+  };
+  readonly limit: ConnLimit;
+  readonly global: ConnLimit;
+  readonly httpCounters: HttpCounters;
+  bytesIn: number;
+  bytesOut: number;
+  /** True while the frontend drains: keep-alive connections close after their response. */
+  readonly stopping: boolean;
+  readonly trafficLog: ((line: string) => void) | null;
+  readonly dontlognull: boolean;
+  sessionDone(session: HttpSession): void;
+  internalError(message: string): void;
+}
+
+const W_NONE = 0;
+const W_IDLE = 1; // waiting for the next request, nothing received: silent close
+const W_HEAD = 2; // receiving a request head: 408
+const W_CLIENT = 3; // client inactivity (body, writes): cD
+const W_SERVER = 4; // waiting for the server's response head: 504
+const W_DATA = 5; // data phase, either side's inactivity
+
+type Watch =
+  | typeof W_NONE
+  | typeof W_IDLE
+  | typeof W_HEAD
+  | typeof W_CLIENT
+  | typeof W_SERVER
+  | typeof W_DATA;
+
+/** Per-request log fields. */
+interface Txr {
+  requestDate: number;
+  treq: number;
+  tw: number;
+  tc: number;
+  tr: number;
+  status: number;
+  bytesToClient: number;
+  cause: string;
+  phase: string;
+  backendName: string;
+  serverName: string | null;
+  retries: number;
+  redispatched: boolean;
+  srvQueue: number;
+  backendQueue: number;
+  requestLine: string | null;
+}
+
+/** The backend side of one request. */
+interface Exchange {
+  readonly backend: HttpBackend;
+  readonly mode: HttpConnectionMode;
+  /** The server a persistence cookie names, if any. */
+  readonly preferred: string | null;
+}
+
+/** Signals that the session ended (connection gone or timed out) inside a transaction. */
+class SessionEnd extends Error {}
+
+/** One client connection of an HTTP frontend. */
+export class HttpSession {
+  readonly client: ClientConn;
+  readonly host: HttpSessionHost;
+  readonly clientPeer: string;
+  readonly acceptDate = Date.now();
+  readonly #info: ConnInfo;
+  readonly #rbuf = new ReadBuffer();
+  readonly #parser = new RequestParser();
+  #server: ServerConn | null = null;
+  #srv: PoolServer | null = null;
+  #backend: HttpBackend | null = null;
+  #ticket: QueueTicket | null = null;
+  #abort = new AbortController();
+  #killed = false;
+  #closed = false;
+  #watch: Watch = W_NONE;
+  #deadline = 0;
+  #timerAt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #expired: Watch = W_NONE;
+  #received = 0;
+  /** The current request is the connection's first (HAProxy `http-reuse safe`: it gets a
+   * server connection of its own; later ones may reuse idle ones). */
+  #firstRequest = true;
+  /** The current request's body has been read to its end. */
+  #bodyDone = false;
+  readonly #onTimer = () => this.#checkTimer();
+
+  constructor(client: ClientConn, host: HttpSessionHost, clientPeer: string) {
+    this.client = client;
+    this.host = host;
+    this.clientPeer = clientPeer;
+    this.#info = {
+      src: addrHost(client.remoteAddr),
+      srcPort: addrPort(client.remoteAddr),
+      dst: addrHost(client.localAddr),
+      dstPort: addrPort(client.localAddr),
+      ssl: client.tls !== undefined,
+      sni: client.tls?.sni ?? null,
+      alpn: client.tls?.alpn ?? null,
+      tlsVersion: client.tls?.version ?? null,
+    };
+  }
+
+  /** Serves the connection to its end; never rejects. */
+  async run(): Promise<void> {
+    try {
+      let first = true;
+      while (!this.#killed) {
+        const keep = await this.#transaction(first);
+        first = false;
+        if (!keep || this.host.stopping) break;
+      }
+    } catch (e) {
+      if (!(e instanceof SessionEnd)) {
+        this.host.internalError(`session ${this.clientPeer}: ${e instanceof Error ? e.stack : e}`);
+      }
+    }
+    this.#finish();
+  }
+
+  /** Ends the connection now (after the grace period of a stop). */
+  kill(): void {
+    if (this.#killed) return;
+    this.#killed = true;
+    this.#abort.abort("killed");
+    if (this.#ticket !== null && this.#backend !== null) {
+      this.#backend.pool.cancel(this.#ticket);
+      this.#ticket.resolve(null);
+    }
+    this.#closeAll();
+  }
+
+  /** True while no request is in progress (a stop may close the connection at once). */
+  get idle(): boolean {
+    return this.#watch === W_IDLE;
+  }
+
+  // ------------------------------------------------------------------ one transaction
+
+  /** Runs one request/response; resolves true when the client connection stays open. */
+  async #transaction(first: boolean): Promise<boolean> {
+    this.#firstRequest = first;
+    const t: Txr = {
+      requestDate: 0,
+      treq: -1,
+      tw: -1,
+      tc: -1,
+      tr: -1,
+      status: -1,
+      bytesToClient: 0,
+      cause: "-",
+      phase: "-",
+      backendName: this.host.name,
+      serverName: null,
+      retries: 0,
+      redispatched: false,
+      srvQueue: 0,
+      backendQueue: 0,
+      requestLine: null,
+    };
+    const req = await this.#readHead(first, t);
+    if (req === null) return false;
+    this.host.httpCounters.requests++;
+    const txn: HttpTxn = {
+      conn: this.#info,
+      req,
+      res: null,
+      vars: new Map(),
+      frontend: this.host.name,
+      backend: null,
+      server: null,
+    };
+    let keep: boolean;
+    try {
+      keep = await this.#serve(txn, t);
+    } finally {
+      this.#releaseServer(false);
+      this.#log(t);
+    }
+    return keep;
+  }
+
+  /** Reads the next request head; answers parse errors and timeouts itself (then null). */
+  async #readHead(first: boolean, t: Txr): Promise<RequestHead | null> {
+    const host = this.host;
+    const rbuf = this.#rbuf;
+    const parser = this.#parser;
+    const reqMs = host.timeout.httpRequest ?? host.timeout.client;
+    const idleMs = first ? reqMs : host.timeout.httpKeepAlive ?? reqMs;
+    let started = !rbuf.empty;
+    if (started) t.requestDate = Date.now();
+    else if (first) t.requestDate = this.acceptDate;
+    this.#arm(
+      started || first ? W_HEAD : W_IDLE,
+      started ? reqMs : idleMs,
+      first ? this.acceptDate : 0,
+    );
+    for (;;) {
+      const ev = parser.execute(rbuf.view());
+      rbuf.consume(ev.consumed);
+      if (ev.type === "head") {
+        this.#disarm();
+        this.#bodyDone = false;
+        const head = ev.head;
+        if (!started) t.requestDate = Date.now();
+        t.treq = Date.now() - t.requestDate;
+        t.requestLine = head.method + " " + head.target + " " + head.version;
+        return head;
+      }
+      if (ev.type === "error") {
+        this.#disarm();
+        if (!started) t.requestDate = Date.now();
+        host.httpCounters.invalid++;
+        t.status = ev.error.status;
+        this.#setTerm(t, "P", "R");
+        const bytes = parseErrorResponse(ev.error.status);
+        if (await tryWriteAll(this.client, bytes)) t.bytesToClient += bytes.length;
+        this.#countStatus(t.status);
+        this.#log(t);
+        return null;
+      }
+      if (ev.type !== "need_more") {
+        // A body event cannot happen between messages; treat as a protocol error.
+        throw new SessionEnd();
+      }
+      let n: number | null;
+      try {
+        n = await rbuf.fill(this.client);
+      } catch {
+        n = null;
+      }
+      if (n === null) {
+        this.#disarm();
+        const expired = this.#expired;
+        if (expired === W_HEAD) {
+          t.status = 408;
+          this.#setTerm(t, "c", "R");
+          t.bytesToClient = ERROR_408.length;
+          this.#countStatus(408);
+          this.#log(t);
+        } else if (started && !this.#killed) {
+          // Client aborted mid-head: HAProxy logs CR-- with <BADREQ>.
+          t.status = 400;
+          this.#setTerm(t, "C", "R");
+          this.#log(t);
+        }
+        return null;
+      }
+      this.#received += n;
+      this.host.bytesIn += n;
+      if (!started) {
+        started = true;
+        t.requestDate = Date.now();
+        if (this.#watch === W_IDLE) this.#arm(W_HEAD, reqMs, t.requestDate);
+      }
+    }
+  }
+
+  /** Everything after the request head; resolves true when the client connection stays open. */
+  async #serve(txn: HttpTxn, t: Txr): Promise<boolean> {
+    const host = this.host;
+    const decision: RequestDecision<HttpBackend> = host.pipeline.request(txn);
+    const req = txn.req;
+    if (decision.kind === "respond") {
+      if (decision.denied) host.httpCounters.denied++;
+      t.status = decision.status;
+      if (decision.backend !== null) t.backendName = decision.backend.config.name;
+      this.#setTerm(t, decision.denied ? "P" : "L", "R");
+      const close = decision.close || !clientKeepsAlive(req, { mode: decision.mode });
+      return await this.#respondLocal(decision.bytes, t, req, close);
+    }
+    const backend = decision.backend;
+    this.#backend = backend;
+    t.backendName = backend.config.name;
+    const mode = decision.mode;
+    const pool = backend.pool;
+    if (++pool.cur > pool.max) pool.max = pool.cur;
+    pool.total++;
+    try {
+      return await this.#forward(txn, t, { backend, mode, preferred: decision.server });
+    } finally {
+      pool.cur--;
+      this.#backend = null;
+    }
+  }
+
+  async #forward(txn: HttpTxn, t: Txr, o: Exchange): Promise<boolean> {
+    if (!(await this.#establish(txn, t, o))) {
+      t.status = 503;
+      return await this.#respondError(503, t, txn.req, o);
+    }
+    txn.server = this.#srv!.name;
+    t.serverName = this.#srv!.name;
+    return await this.#exchange(txn, t, o, true);
+  }
+
+  /**
+   * Sends the request on the current server connection and relays the response. `mayRetry`:
+   * a reused idle connection that fails before any response byte is retried once on a fresh
+   * connection, as HAProxy does.
+   */
+  async #exchange(txn: HttpTxn, t: Txr, o: Exchange, mayRetry: boolean): Promise<boolean> {
+    const { backend, mode } = o;
+    const req = txn.req;
+    const sc = this.#server!;
+    sc.parser.setRequestMethod(req.method);
+    const head = serializeRequestHead(
+      { method: req.method, target: req.target, version: forwardedVersion(req.version) },
+      forwardRequestHeaders(req, { mode }),
+    );
+    const sent = await this.#sendRequest(head, req, sc, t);
+    if (sent === "client-gone") return false;
+    // Only a request without body can be sent again.
+    const retry = mayRetry && sc.reused && req.bodyKind === "none";
+    if (sent === "server-error") {
+      if (retry) return await this.#retryFresh(txn, t, o);
+      this.#setTerm(t, "S", "H");
+      t.status = 502;
+      return await this.#respondError(502, t, req, o);
+    }
+    const tSend = Date.now();
+    const res = await this.#readResponseHead(sc, t, req);
+    if (typeof res === "string") {
+      if (res === "retry" && retry) return await this.#retryFresh(txn, t, o);
+      const status = res === "timeout" ? 504 : 502;
+      this.#setTerm(t, res === "timeout" ? "s" : res === "invalid" ? "P" : "S", "H");
+      t.status = status;
+      return await this.#respondError(status, t, req, o);
+    }
+    t.tr = Date.now() - tSend;
+    txn.res = res;
+    const verdict = this.host.pipeline.response(txn, backend);
+    if (verdict !== null) {
+      this.#closeServer();
+      this.host.httpCounters.denied++;
+      t.status = verdict.status;
+      this.#setTerm(t, "P", "H");
+      return await this.#respondLocal(verdict.bytes, t, req, !clientKeepsAlive(req, { mode }));
+    }
+    return await this.#sendResponse(txn, t, { mode, be: backend.config });
+  }
+
+  /** Retries on a fresh connection to the same server. */
+  async #retryFresh(txn: HttpTxn, t: Txr, o: Exchange): Promise<boolean> {
+    this.#closeServer();
+    const srv = this.#srv!;
+    const result = await connectServer(srv, {
+      timeoutMs: o.backend.config.timeout.connect,
+      signal: this.#abort.signal,
+    });
+    if (typeof result === "string") {
+      srv.connectErrors++;
+      o.backend.pool.connectErrors++;
+      this.#setTerm(t, result === "timeout" ? "s" : "S", "C");
+      t.status = 503;
+      return await this.#respondError(503, t, txn.req, o);
+    }
+    this.#server = result;
+    return await this.#exchange(txn, t, o, false);
+  }
+
+  // ------------------------------------------------------------------ server assignment
+
+  /** Assigns a server (persistence, balancing, queue) and connects, with retries/redispatch. */
+  async #establish(
+    txn: HttpTxn,
+    t: Txr,
+    o: Exchange,
+  ): Promise<boolean> {
+    const { backend } = o;
+    const pool = backend.pool;
+    const be = backend.config;
+    const start = Date.now();
+    let connectStart = -1;
+    let avoid: PoolServer | undefined;
+    let left = be.retries;
+    let preferred = o.preferred;
+    for (;;) {
+      if (this.#srv === null) {
+        const got = await this.#assign(txn, t, { backend, preferred, avoid, start });
+        if (!got) return false;
+        preferred = null;
+      }
+      const srv = this.#srv!;
+      const idle = this.#firstRequest ? null : backend.idle.take(srv);
+      if (idle !== null) {
+        idle.reused = true;
+        this.#server = idle;
+        if (connectStart < 0) t.tc = 0;
+        return true;
+      }
+      if (connectStart < 0) connectStart = Date.now();
+      t.phase = "C";
+      const result = await connectServer(srv, {
+        timeoutMs: be.timeout.connect,
+        signal: this.#abort.signal,
+      });
+      if (this.#killed) {
+        if (typeof result !== "string") result.close();
+        throw new SessionEnd();
+      }
+      if (typeof result !== "string") {
+        this.#server = result;
+        t.tc = Date.now() - connectStart;
+        t.phase = "-";
+        return true;
+      }
+      if (left === 0) {
+        srv.connectErrors++;
+        pool.connectErrors++;
+        this.#setTerm(t, result === "timeout" ? "s" : "S", "C");
+        return false;
+      }
+      left--;
+      t.retries++;
+      srv.retries++;
+      pool.retries++;
+      if (be.redispatch && left === 0 && pool.servers.length > 1) {
+        srv.redispatches++;
+        pool.redispatches++;
+        t.redispatched = true;
+        this.#releaseServer(true);
+        avoid = srv;
+        continue;
+      }
+      await this.#sleep(Math.min(be.timeout.connect ?? 1000, 1000));
+      if (this.#killed) throw new SessionEnd();
+    }
+  }
+
+  async #assign(
+    txn: HttpTxn,
+    t: Txr,
+    o: {
+      backend: HttpBackend;
+      preferred: string | null;
+      avoid: PoolServer | undefined;
+      start: number;
+    },
+  ): Promise<boolean> {
+    const pool = o.backend.pool;
+    let got: PoolServer | QueueTicket | "no-server" | "queue-full" | null = null;
+    if (o.preferred !== null) {
+      const server = pool.server(o.preferred);
+      if (server !== undefined) got = pool.assignTo(server);
+      if (got === null) this.host.pipeline.persistenceLost(txn);
+    }
+    got ??= pool.assign(this.host.pipeline.balanceKey(txn, o.backend), o.avoid);
+    t.tw = 0;
+    if (got === "no-server" || got === "queue-full") {
+      pool.noServer++;
+      this.#setTerm(t, "S", got === "queue-full" ? "Q" : "C");
+      return false;
+    }
+    if (got instanceof QueueTicket) {
+      t.phase = "Q";
+      this.#ticket = got;
+      const srv = await got.promise;
+      this.#ticket = null;
+      t.tw = Date.now() - o.start;
+      if (got.srvQueuePos > 0) t.srvQueue = got.srvQueuePos;
+      if (got.backendQueuePos > 0) t.backendQueue = got.backendQueuePos;
+      if (this.#killed) throw new SessionEnd();
+      if (srv === null) {
+        pool.noServer++;
+        this.#setTerm(t, "s", "Q");
+        return false;
+      }
+      this.#srv = srv;
+    } else {
+      this.#srv = got;
+    }
+    t.serverName = this.#srv.name;
+    return true;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#abort.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  // ------------------------------------------------------------------ request forwarding
+
+  /**
+   * Sends the request head and its body to the server. With `Expect: 100-continue` the body
+   * waits for the server's interim response, which is relayed to the client.
+   */
+  async #sendRequest(
+    head: Uint8Array,
+    req: RequestHead,
+    sc: ServerConn,
+    t: Txr,
+  ): Promise<"ok" | "client-gone" | "server-error"> {
+    const parser = this.#parser;
+    const rbuf = this.#rbuf;
+    const chunked = req.bodyKind === "chunked";
+    const out: Uint8Array[] = [head];
+    let outLen = head.length;
+    const flush = async (): Promise<boolean> => {
+      if (out.length === 0) return true;
+      const data = out.length === 1 ? out[0] : concatBytes(out);
+      out.length = 0;
+      outLen = 0;
+      try {
+        await writeAll(sc.conn, data);
+        this.#srv!.bytesIn += data.length;
+        this.#backend!.pool.bytesIn += data.length;
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (this.#bodyDone) {
+      // A retry: the request (without body) was read already.
+      return (await flush()) ? "ok" : "server-error";
+    }
+    if (req.expectContinue && req.bodyKind !== "none" && rbuf.empty) {
+      if (!(await flush())) return "server-error";
+      const interim = await this.#awaitContinue(sc, t, req);
+      if (interim !== "ok") return interim;
+    }
+    for (;;) {
+      const ev = parser.execute(rbuf.view());
+      rbuf.consume(ev.consumed);
+      if (ev.type === "body") {
+        if (chunked) {
+          out.push(chunkHeader(ev.data.length), ev.data, CRLF);
+        } else {
+          out.push(ev.data);
+        }
+        outLen += ev.data.length;
+        if (outLen >= 65536 && !(await flush())) return "server-error";
+        continue;
+      }
+      if (ev.type === "end") {
+        this.#bodyDone = true;
+        if (chunked) out.push(ev.trailers === null ? LAST_CHUNK : encodeLastChunk(ev.trailers));
+        return (await flush()) ? "ok" : "server-error";
+      }
+      if (ev.type === "error") {
+        // A malformed body (bad chunk): 400 to the client, the server connection is dropped.
+        this.#closeServer();
+        this.host.httpCounters.invalid++;
+        t.status = ev.error.status;
+        this.#setTerm(t, "P", "D");
+        const bytes = parseErrorResponse(ev.error.status);
+        if (await tryWriteAll(this.client, bytes)) t.bytesToClient += bytes.length;
+        throw new SessionEnd();
+      }
+      if (ev.type === "head") throw new SessionEnd();
+      // need_more: send what we have, then read more of the body.
+      if (!(await flush())) return "server-error";
+      this.#arm(W_CLIENT, this.host.timeout.client, 0);
+      let n: number | null;
+      try {
+        n = await rbuf.fill(this.client);
+      } catch {
+        n = null;
+      }
+      this.#disarm();
+      if (n === null) {
+        this.#setTerm(t, this.#expired === W_CLIENT ? "c" : "C", "D");
+        this.#closeServer();
+        return "client-gone";
+      }
+      this.#received += n;
+      this.host.bytesIn += n;
+    }
+  }
+
+  /** Waits for the server's answer to `Expect: 100-continue` and relays a 100 to the client. */
+  async #awaitContinue(
+    sc: ServerConn,
+    t: Txr,
+    req: RequestHead,
+  ): Promise<"ok" | "client-gone" | "server-error"> {
+    const res = await this.#readResponseHead(sc, t, req, true);
+    if (typeof res === "string") return "server-error";
+    if (res.status === 100) {
+      const bytes = serializeResponseHead({ status: 100, reason: res.reason }, []);
+      if (!(await tryWriteAll(this.client, bytes))) return "client-gone";
+      t.bytesToClient += bytes.length;
+      return "ok";
+    }
+    // A final response before the body: forward it after the body as usual (rare); treat the
+    // exchange as failed to keep framing simple.
+    return "server-error";
+  }
+
+  // ------------------------------------------------------------------ response
+
+  /**
+   * Reads the next response head from the server (skipping interim 1xx other than 100, which is
+   * returned when `interim` is set). Strings report why there is none.
+   */
+  async #readResponseHead(
+    sc: ServerConn,
+    t: Txr,
+    req: RequestHead,
+    interim = false,
+  ): Promise<ResponseHead | "timeout" | "closed" | "invalid" | "retry"> {
+    const rbuf = sc.rbuf;
+    let got = 0;
+    this.#arm(W_SERVER, this.#backend!.config.timeout.server, 0);
+    try {
+      for (;;) {
+        const ev = sc.parser.execute(rbuf.view());
+        rbuf.consume(ev.consumed);
+        if (ev.type === "head") {
+          const h = ev.head;
+          if (h.interim && !interim) {
+            if (h.status === 100 && !req.expectContinue) continue;
+            // Other 1xx (103 Early Hints): relay to the client as they come.
+            const bytes = serializeResponseHead({ status: h.status, reason: h.reason }, h.headers);
+            if (!(await tryWriteAll(this.client, bytes))) throw new SessionEnd();
+            t.bytesToClient += bytes.length;
+            continue;
+          }
+          return h;
+        }
+        if (ev.type === "error") return "invalid";
+        if (ev.type !== "need_more") return "invalid";
+        let n: number | null;
+        try {
+          n = await rbuf.fill(sc.conn);
+        } catch {
+          n = null;
+        }
+        if (n === null) {
+          if (this.#expired === W_SERVER) return "timeout";
+          if (this.#killed) throw new SessionEnd();
+          return got === 0 && sc.reused ? "retry" : "closed";
+        }
+        got += n;
+      }
+    } finally {
+      this.#disarm();
+    }
+  }
+
+  /** Forwards the response head and body; returns whether the client connection stays open. */
+  async #sendResponse(
+    txn: HttpTxn,
+    t: Txr,
+    o: { mode: HttpConnectionMode; be: BackendConfig },
+  ): Promise<boolean> {
+    const req = txn.req;
+    const res = txn.res!;
+    const sc = this.#server!;
+    const srv = this.#srv!;
+    const pool = this.#backend!.pool;
+    t.status = res.status;
+    const tunnel = res.bodyKind === "tunnel";
+    let keepClient = !tunnel && clientKeepsAlive(req, { mode: o.mode }) && !this.host.stopping &&
+      res.bodyKind !== "close";
+    let headers = forwardResponseHeaders(res, req, { mode: o.mode });
+    if (!keepClient && !tunnel && clientKeepsAlive(req, { mode: o.mode })) {
+      // Closing a connection the client expected to keep: say so.
+      headers = forwardResponseHeaders(res, req, { mode: "close" });
+    }
+    const head = serializeResponseHead(
+      { status: res.status, reason: res.reason, version: forwardedVersion(res.version) },
+      headers,
+    );
+    const chunked = res.bodyKind === "chunked";
+    const out: Uint8Array[] = [head];
+    let outLen = head.length;
+    const client = this.client;
+    const host = this.host;
+    const flush = async (): Promise<void> => {
+      if (out.length === 0) return;
+      const data = out.length === 1 ? out[0] : concatBytes(out);
+      out.length = 0;
+      outLen = 0;
+      try {
+        await writeAll(client, data);
+      } catch {
+        this.#setTerm(t, "C", "D");
+        throw new SessionEnd();
+      }
+      t.bytesToClient += data.length;
+      srv.bytesOut += data.length;
+      pool.bytesOut += data.length;
+      host.bytesOut += data.length;
+    };
+    if (tunnel) {
+      await flush();
+      this.#countStatus(res.status);
+      await this.#tunnel(sc, t);
+      return false;
+    }
+    const rbuf = sc.rbuf;
+    for (;;) {
+      const ev = sc.parser.execute(rbuf.view());
+      rbuf.consume(ev.consumed);
+      if (ev.type === "body") {
+        if (chunked) out.push(chunkHeader(ev.data.length), ev.data, CRLF);
+        else out.push(ev.data);
+        outLen += ev.data.length;
+        if (outLen >= 65536) await flush();
+        continue;
+      }
+      if (ev.type === "end") {
+        if (chunked) out.push(ev.trailers === null ? LAST_CHUNK : encodeLastChunk(ev.trailers));
+        this.#arm(W_CLIENT, host.timeout.client, 0);
+        await flush();
+        this.#disarm();
+        this.#countStatus(res.status);
+        const reusable = serverKeepsAlive(res, { mode: o.mode }) && !this.#killed;
+        this.#releaseServer(reusable);
+        return keepClient;
+      }
+      if (ev.type === "error") {
+        await flush().catch(() => {});
+        this.#setTerm(t, "S", "D");
+        this.#countStatus(res.status);
+        keepClient = false;
+        throw new SessionEnd();
+      }
+      if (ev.type === "head") {
+        this.#setTerm(t, "S", "D");
+        throw new SessionEnd();
+      }
+      this.#arm(W_CLIENT, host.timeout.client, 0);
+      await flush();
+      this.#arm(W_DATA, o.be.timeout.server, 0);
+      let n: number | null;
+      try {
+        n = await rbuf.fill(sc.conn);
+      } catch {
+        n = null;
+      }
+      this.#disarm();
+      if (n === null) {
+        if (res.bodyKind === "close") {
+          sc.parser.eof?.();
+          this.#countStatus(res.status);
+          this.#closeServer();
+          return false;
+        }
+        this.#setTerm(t, this.#expired === W_DATA ? "s" : "S", "D");
+        this.#countStatus(res.status);
+        throw new SessionEnd();
+      }
+    }
+  }
+
+  /** Raw bytes both ways after a 101 / CONNECT 2xx, until either side closes. */
+  async #tunnel(sc: ServerConn, t: Txr): Promise<void> {
+    const client = this.client;
+    const pending = this.#rbuf.view();
+    if (pending.length > 0) {
+      if (!(await tryWriteAll(sc.conn, pending.slice()))) return;
+      this.#rbuf.consume(pending.length);
+    }
+    const leftover = sc.rbuf.view();
+    if (leftover.length > 0) {
+      if (!(await tryWriteAll(client, leftover.slice()))) return;
+      t.bytesToClient += leftover.length;
+      sc.rbuf.consume(leftover.length);
+    }
+    const pump = async (from: ClientConn, to: ClientConn, toClient: boolean) => {
+      const buf = new Uint8Array(16384);
+      try {
+        for (;;) {
+          const n = await from.read(buf);
+          if (n === null) break;
+          await writeAll(to, buf.subarray(0, n));
+          if (toClient) t.bytesToClient += n;
+        }
+        await to.closeWrite();
+      } catch {
+        closeQuietly(from);
+        closeQuietly(to);
+      }
+    };
+    await Promise.all([pump(client, sc.conn, false), pump(sc.conn, client, true)]);
+    this.#closeServer();
+  }
+
+  // ------------------------------------------------------------------ local responses
+
+  /** Sends a response halb produced (rule, redirect); returns whether the connection stays. */
+  async #respondLocal(
+    bytes: Uint8Array,
+    t: Txr,
+    req: RequestHead,
+    close: boolean,
+  ): Promise<boolean> {
+    // The request body (if any) must be consumed before the next request can be parsed.
+    const drained = close ? false : this.#bodyDone || await this.#skipBody();
+    if (!(await tryWriteAll(this.client, bytes))) return false;
+    t.bytesToClient += bytes.length;
+    this.host.bytesOut += bytes.length;
+    this.#countStatus(t.status);
+    return !close && drained && !this.host.stopping && req !== null;
+  }
+
+  /** Sends HAProxy's error page for `status` (or the backend/frontend errorfile). */
+  #respondError(status: number, t: Txr, req: RequestHead, o: Exchange): Promise<boolean> {
+    const bytes = this.host.pipeline.errorPage(status, req, o);
+    return this.#respondLocal(bytes.bytes, t, req, bytes.close);
+  }
+
+  /** Consumes the rest of the current request body (bounded); false when it cannot. */
+  async #skipBody(): Promise<boolean> {
+    const parser = this.#parser;
+    const rbuf = this.#rbuf;
+    let budget = 1 << 20;
+    for (;;) {
+      const ev = parser.execute(rbuf.view());
+      rbuf.consume(ev.consumed);
+      if (ev.type === "end") {
+        this.#bodyDone = true;
+        return true;
+      }
+      if (ev.type === "body") {
+        budget -= ev.data.length;
+        if (budget < 0) return false;
+        continue;
+      }
+      if (ev.type !== "need_more") return false;
+      this.#arm(W_CLIENT, this.host.timeout.client, 0);
+      let n: number | null;
+      try {
+        n = await rbuf.fill(this.client);
+      } catch {
+        n = null;
+      }
+      this.#disarm();
+      if (n === null) return false;
+    }
+  }
+
+  // ------------------------------------------------------------------ bookkeeping
+
+  #setTerm(t: Txr, cause: string, phase: string): void {
+    if (t.cause === "-") t.cause = cause;
+    t.phase = phase;
+  }
+
+  #countStatus(status: number): void {
+    const cls = Math.trunc(status / 100);
+    this.host.httpCounters.responses[cls >= 1 && cls <= 5 ? cls : 0]++;
+  }
+
+  /** Frees the server slot; keeps the server connection idle for reuse when `reusable`. */
+  #releaseServer(reusable: boolean): void {
+    const sc = this.#server;
+    this.#server = null;
+    if (sc !== null) {
+      if (reusable && this.#backend !== null && !this.#closed) this.#backend.idle.put(sc);
+      else sc.close();
+    }
+    const srv = this.#srv;
+    if (srv !== null) {
+      this.#srv = null;
+      this.#backend?.pool.release(srv);
+    }
+  }
+
+  #closeServer(): void {
+    const sc = this.#server;
+    this.#server = null;
+    sc?.close();
+  }
+
+  #log(t: Txr): void {
+    const host = this.host;
+    if (host.trafficLog === null || t.requestDate === 0) return;
+    if (t.requestLine === null && host.dontlognull && this.#received === 0) return;
+    const pool = this.#backend?.pool;
+    const cause = t.cause;
+    const phase = cause === "-" ? "-" : t.phase;
+    host.trafficLog(formatHttpLog({
+      clientPeer: this.clientPeer,
+      requestDate: t.requestDate,
+      frontendName: this.#info.ssl ? host.name + "~" : host.name,
+      backendName: t.backendName,
+      serverName: t.serverName,
+      treq: t.treq,
+      tw: t.tw,
+      tc: t.tc,
+      tr: t.tr,
+      ta: Date.now() - t.requestDate,
+      status: t.status,
+      bytesToClient: t.bytesToClient,
+      termination: cause + phase + "--",
+      actconn: host.global.cur,
+      feconn: host.limit.cur,
+      beconn: pool?.cur ?? 0,
+      srvconn: pool?.server(t.serverName ?? "")?.cur ?? 0,
+      retries: t.retries,
+      redispatched: t.redispatched,
+      srvQueue: t.srvQueue,
+      backendQueue: t.backendQueue,
+      requestLine: t.requestLine,
+    }));
+    t.requestDate = 0;
+  }
+
+  // ------------------------------------------------------------------ watchdog
+
+  /** Sets the deadline of the current phase (`ms` null: none); `from` 0 means now. */
+  #arm(watch: Watch, ms: number | null, from: number): void {
+    this.#watch = watch;
+    this.#expired = W_NONE;
+    if (ms === null) {
+      this.#deadline = 0;
+      return;
+    }
+    const deadline = (from || Date.now()) + ms;
+    this.#deadline = deadline;
+    if (this.#timer === undefined || this.#timerAt > deadline) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timerAt = deadline;
+      this.#timer = setTimeout(this.#onTimer, Math.max(0, deadline - Date.now()));
+    }
+  }
+
+  #disarm(): void {
+    if (this.#watch !== W_IDLE) this.#watch = W_NONE;
+    this.#deadline = 0;
+  }
+
+  #checkTimer(): void {
+    this.#timer = undefined;
+    if (this.#closed || this.#deadline === 0) return;
+    const now = Date.now();
+    if (now < this.#deadline) {
+      this.#timerAt = this.#deadline;
+      this.#timer = setTimeout(this.#onTimer, this.#deadline - now);
+      return;
+    }
+    const watch = this.#watch;
+    this.#expired = watch;
+    this.#deadline = 0;
+    switch (watch) {
+      case W_IDLE:
+        this.#closeAll();
+        break;
+      case W_HEAD: {
+        const client = this.client;
+        this.#closed = true;
+        tryWriteAll(client, ERROR_408).finally(() => closeQuietly(client));
+        this.#server?.close();
+        break;
+      }
+      case W_SERVER:
+      case W_DATA:
+        this.#server?.close();
+        if (watch === W_DATA) closeQuietly(this.client);
+        break;
+      case W_CLIENT:
+        this.#closeAll();
+        break;
+    }
+  }
+
+  #closeAll(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeQuietly(this.client);
+    this.#server?.close();
+  }
+
+  #finish(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#releaseServer(false);
+    if (!this.#closed) {
+      this.#closed = true;
+      closeQuietly(this.client);
+    }
+    this.host.sessionDone(this);
+  }
+}

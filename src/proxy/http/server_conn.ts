@@ -1,0 +1,141 @@
+/**
+ * Server-side connections of the HTTP engine: connecting (plain or TLS, within `timeout
+ * connect`), and per-server pools of idle keep-alive connections reused across client
+ * connections, as HAProxy's default `http-reuse safe` does for requests after the first one.
+ *
+ * @module
+ */
+import type { ServerConfig } from "../../config/types.ts";
+import { ResponseParser } from "../http1/parser.ts";
+import type { PoolServer } from "../server_pool.ts";
+import { type ByteConn, closeQuietly, ReadBuffer } from "../io.ts";
+import { connectTls } from "../tls.ts";
+
+/** An open connection to one server with its response parser and read buffer. */
+export class ServerConn {
+  readonly conn: ByteConn;
+  readonly server: PoolServer;
+  readonly rbuf: ReadBuffer = new ReadBuffer();
+  readonly parser: ResponseParser = new ResponseParser();
+  /** True once it carried a request (a failure before any response byte may be retried). */
+  reused = false;
+  /** When it went idle (ms), for pruning. */
+  idleSince = 0;
+
+  constructor(conn: ByteConn, server: PoolServer) {
+    this.conn = conn;
+    this.server = server;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    closeQuietly(this.conn);
+  }
+}
+
+/** Result of {@linkcode connectServer}. */
+export type ConnectResult = ServerConn | "timeout" | "error";
+
+/** Connects to `server` within `timeoutMs` (null: no limit); `signal` aborts (session killed). */
+export async function connectServer(
+  server: PoolServer,
+  options: { timeoutMs: number | null; signal?: AbortSignal },
+): Promise<ConnectResult> {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort("killed");
+  options.signal?.addEventListener("abort", onAbort);
+  const ms = options.timeoutMs;
+  const timer = ms !== null ? setTimeout(() => ac.abort("timeout"), ms) : undefined;
+  const cfg: ServerConfig = server.config;
+  try {
+    let conn: ByteConn;
+    if (cfg.ssl) {
+      conn = await connectTls(cfg, ac.signal);
+    } else {
+      const tcp = await Deno.connect({
+        hostname: cfg.address.host,
+        port: cfg.address.port,
+        signal: ac.signal,
+      });
+      tcp.setNoDelay(true);
+      conn = tcp;
+    }
+    return new ServerConn(conn, server);
+  } catch {
+    return ac.signal.aborted && ac.signal.reason === "timeout" ? "timeout" : "error";
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Most idle connections kept per server. */
+const MAX_IDLE_PER_SERVER = 64;
+
+/**
+ * Idle keep-alive server connections of one proxy generation, per server (LIFO, so the warmest
+ * is reused first). Connections idle longer than `idleMs` are closed by a periodic sweep.
+ */
+export class IdlePool {
+  readonly #idle = new Map<PoolServer, ServerConn[]>();
+  readonly #idleMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: { idleMs: number }) {
+    this.#idleMs = options.idleMs;
+  }
+
+  /** Takes an idle connection to `server`, if any. */
+  take(server: PoolServer): ServerConn | null {
+    const list = this.#idle.get(server);
+    return list?.pop() ?? null;
+  }
+
+  /** Keeps a connection whose last response ended cleanly (closes it when the pool is full). */
+  put(sc: ServerConn): void {
+    let list = this.#idle.get(sc.server);
+    if (list === undefined) {
+      list = [];
+      this.#idle.set(sc.server, list);
+    }
+    if (list.length >= MAX_IDLE_PER_SERVER || !sc.rbuf.empty) {
+      sc.close();
+      return;
+    }
+    sc.idleSince = Date.now();
+    sc.parser.reset();
+    list.push(sc);
+    this.#timer ??= setInterval(() => this.#sweep(), Math.max(250, this.#idleMs / 2));
+  }
+
+  /** Closes every idle connection (and those of one server with `server`). */
+  closeAll(server?: PoolServer): void {
+    for (const [srv, list] of this.#idle) {
+      if (server !== undefined && srv !== server) continue;
+      for (const sc of list) sc.close();
+      list.length = 0;
+    }
+    if (server === undefined && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #sweep(): void {
+    const limit = Date.now() - this.#idleMs;
+    let left = 0;
+    for (const list of this.#idle.values()) {
+      let keep = 0;
+      for (const sc of list) {
+        if (sc.idleSince < limit) sc.close();
+        else list[keep++] = sc;
+      }
+      list.length = keep;
+      left += keep;
+    }
+    if (left === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}

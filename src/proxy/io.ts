@@ -1,0 +1,122 @@
+/**
+ * Byte I/O for the proxy engines: the connection shape they need (a plain `Deno.Conn`, or a TLS
+ * connection adapted from `node:tls`), a read buffer that keeps unconsumed bytes for pipelining,
+ * and write helpers that never throw past their result.
+ *
+ * @module
+ */
+
+/** What the engine needs from a connection; `Deno.Conn` satisfies it. */
+export interface ByteConn {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  readonly remoteAddr: Deno.Addr;
+  readonly localAddr: Deno.Addr;
+}
+
+/** TLS facts of a client connection, when it came in on a TLS bind. */
+export interface TlsInfo {
+  readonly sni: string | null;
+  readonly alpn: string | null;
+  readonly version: string | null;
+}
+
+/** A connection that may carry {@linkcode TlsInfo}. */
+export type ClientConn = ByteConn & { readonly tls?: TlsInfo };
+
+const BUF_SIZE = 16 * 1024;
+
+/**
+ * A growable read buffer: bytes `[start, end)` are received and not yet consumed. Reads go after
+ * `end`; the unconsumed rest moves to the front when room runs out.
+ */
+export class ReadBuffer {
+  buf: Uint8Array = new Uint8Array(BUF_SIZE);
+  start = 0;
+  end = 0;
+
+  /** The unconsumed bytes (a view). */
+  view(): Uint8Array {
+    return this.buf.subarray(this.start, this.end);
+  }
+
+  /** Marks `n` bytes consumed. */
+  consume(n: number): void {
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  /** True when nothing is pending. */
+  get empty(): boolean {
+    return this.start === this.end;
+  }
+
+  /** Reads once from `conn` after the pending bytes; returns the count, or null at EOF. */
+  async fill(conn: ByteConn): Promise<number | null> {
+    if (this.end === this.buf.length) {
+      if (this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+        this.end -= this.start;
+        this.start = 0;
+      } else {
+        const bigger = new Uint8Array(this.buf.length * 2);
+        bigger.set(this.buf);
+        this.buf = bigger;
+      }
+    }
+    const n = await conn.read(this.buf.subarray(this.end));
+    if (n === null) return null;
+    this.end += n;
+    return n;
+  }
+}
+
+/** Writes all of `data`; rejects when the peer is gone. */
+export async function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await conn.write(off === 0 ? data : data.subarray(off));
+}
+
+/** Writes all of `data`; false when the peer is gone. */
+export async function tryWriteAll(conn: ByteConn, data: Uint8Array): Promise<boolean> {
+  try {
+    await writeAll(conn, data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Closes without throwing. */
+export function closeQuietly(conn: ByteConn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Concatenates byte arrays into one (one write instead of several). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** The textual IP of an address ("" for unix sockets). */
+export function addrHost(addr: Deno.Addr): string {
+  return addr.transport === "tcp" || addr.transport === "udp" ? addr.hostname : "";
+}
+
+/** The port of an address (0 for unix sockets). */
+export function addrPort(addr: Deno.Addr): number {
+  return addr.transport === "tcp" || addr.transport === "udp" ? addr.port : 0;
+}
