@@ -4,7 +4,11 @@
  * medians and the ratio halb/HAProxy. Everything listens on 127.0.0.1 and every process started
  * here is stopped by pid.
  *
- *   scripts/bench [--rounds 5] [--duration 5] [--connections 32] [--case l4]
+ *   scripts/bench [--rounds 5] [--duration 5] [--connections 32] [--case l4|l7] [--rate 2000]
+ *
+ * `--case l7` runs both proxies in HTTP mode with `option forwardfor`, keep-alive on both sides,
+ * and adds a fixed-rate run (`--rate` requests/s over 16 connections, paced by a wrk Lua delay)
+ * whose p50/p99 latencies compare the two at equal load rather than at saturation.
  *
  * @module
  */
@@ -18,6 +22,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "32" },
     case: { type: "string", default: "l4" },
     "haproxy-threads": { type: "string", default: "" },
+    rate: { type: "string", default: "2000" },
   },
 });
 const rounds = Number(values.rounds);
@@ -66,9 +71,19 @@ if (!nginx || !haproxy || !wrk) {
 async function runWrk(
   port: number,
   seconds: number,
+  paced?: { connections: number; script: string },
 ): Promise<{ rps: number; p50: number; p99: number }> {
+  const conns = paced?.connections ?? connections;
+  const script = paced ? ["-s", paced.script] : [];
   const out = await new Deno.Command(wrk!, {
-    args: ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", `http://127.0.0.1:${port}/`],
+    args: [
+      "-t1",
+      `-c${conns}`,
+      `-d${seconds}s`,
+      "--latency",
+      ...script,
+      `http://127.0.0.1:${port}/`,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -109,6 +124,7 @@ http {
 `,
   );
   const mode = values.case === "l7" ? "http" : "tcp";
+  const l7 = mode === "http";
   const threads = values["haproxy-threads"] ? `  nbthread ${values["haproxy-threads"]}\n` : "";
   await Deno.writeTextFile(
     `${dir}/haproxy.cfg`,
@@ -119,7 +135,7 @@ ${threads}defaults
   timeout connect 5s
   timeout client 1m
   timeout server 1m
-frontend fe
+${l7 ? "  option forwardfor\n" : ""}frontend fe
   bind 127.0.0.1:${hp}
   default_backend be
 backend be
@@ -136,7 +152,7 @@ log_level = "warning"
 [defaults]
 mode = "${mode}"
 log = false
-[defaults.timeout]
+${l7 ? "forwardfor = true\n" : ""}[defaults.timeout]
 connect = "5s"
 client = "1m"
 server = "1m"
@@ -184,6 +200,23 @@ server = [
   console.log(`median haproxy ${mh.toFixed(0)} req/s (p99 ${median(p99.haproxy).toFixed(2)}ms)`);
   console.log(`median halb    ${mb.toFixed(0)} req/s (p99 ${median(p99.halb).toFixed(2)}ms)`);
   console.log(`ratio halb/haproxy ${(mb / mh).toFixed(3)}`);
+  if (l7) {
+    // Equal load: 16 connections each pausing so that together they send --rate requests/s.
+    const rate = Number(values.rate);
+    const pacedConns = 16;
+    const script = `${dir}/pace.lua`;
+    await Deno.writeTextFile(script, `function delay() return ${(pacedConns * 1000) / rate} end\n`);
+    for (const who of ["haproxy", "halb"] as const) {
+      const res = await runWrk(who === "haproxy" ? hp : hb, duration, {
+        connections: pacedConns,
+        script,
+      });
+      console.log(
+        `fixed rate ${rate} req/s: ${who} achieved ${res.rps.toFixed(0)} req/s, ` +
+          `p50 ${res.p50}ms p99 ${res.p99}ms`,
+      );
+    }
+  }
 } finally {
   for (const c of children) {
     try {

@@ -10,6 +10,7 @@ import { formatDiagnostic, loadConfig } from "../config/load.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { createSink } from "../log/sinks.ts";
 import { buildGraph, type Graph } from "./graph.ts";
+import { notifySystemd } from "../sys/sd_notify.ts";
 
 /** Where `runHalb` reports fatal problems before the logger exists. */
 export interface RunIo {
@@ -50,6 +51,7 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   }
   writePidfile(config, logger);
   logger.log("notice", `halb started with ${config.file} (pid ${Deno.pid})`);
+  await notifySystemd(`READY=1\nSTATUS=serving ${config.file}`);
   options.onReady?.(graph);
 
   let reloading: Promise<void> = Promise.resolve();
@@ -59,7 +61,9 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   const onInt = onStop("SIGINT");
   const onHup = () => {
     reloading = reloading.then(async () => {
+      await notifySystemd("RELOADING=1\nSTATUS=reloading");
       graph = await reload(graph, config.file, logger);
+      await notifySystemd(`READY=1\nSTATUS=serving ${graph.config.file}`);
     });
   };
   Deno.addSignalListener("SIGTERM", onTerm);
@@ -68,6 +72,7 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   options.stop?.then(() => stop("request"));
 
   const why = await stopped;
+  await notifySystemd("STOPPING=1");
   logger.log("notice", `${why}: stopping (grace ${graph.config.global.gracePeriod}ms)`);
   Deno.removeSignalListener("SIGHUP", onHup);
   await reloading;
