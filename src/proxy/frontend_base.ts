@@ -60,9 +60,6 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
   /** Creates the session of a connection that got its slots (the base runs it). */
   protected abstract createSession(conn: ClientConn, listener: BoundListener): S;
 
-  /** Called when draining starts (e.g. to close idle keep-alive connections at once). */
-  protected onDrain(): void {}
-
   /** Null while below frontend and global maxconn; else resolves when a slot may have freed. */
   admit(): Promise<void> | null {
     if (!this.limit.hasRoom()) return this.limit.whenRoom();
@@ -101,7 +98,6 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
     this.#stopping = true;
     this.limit.wakeAll();
     this.global.wakeAll();
-    this.onDrain();
     if (this.sessions.size === 0) return;
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#drained = resolve;
@@ -110,6 +106,14 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
     }, Math.max(0, graceMs));
     await promise;
     clearTimeout(timer);
+  }
+
+  /** Reload: continues the cumulative counters of the previous generation's frontend. */
+  inheritFrom(old: FrontendBase<FrontendSession>): void {
+    this.total = old.total;
+    this.bytesIn = old.bytesIn;
+    this.bytesOut = old.bytesOut;
+    this.limit.peak = old.limit.peak;
   }
 
   /** Plain-data counters. */

@@ -34,6 +34,8 @@ export interface ProxyOptions {
   listeners?: Map<string, BoundListener>;
   /** Builds each backend's balancer; default: the configured algorithm (`createBalancer`). */
   balancer?: BalancerFactory;
+  /** The generation this one replaces: counters and server states carry over. */
+  previous?: Proxy;
 }
 
 /** One bind of a frontend in a snapshot. */
@@ -79,6 +81,8 @@ export interface Proxy {
   snapshot(): ProxySnapshot;
   /** Server pools by backend name (health checks and the admin API change server state here). */
   readonly pools: ReadonlyMap<string, ServerPool>;
+  /** The running handler of a frontend (reload takes its counters over). */
+  handler(frontend: string): TcpFrontend | HttpFrontend | undefined;
   /** The bound addresses of a frontend, in bind order (real ports when 0 was asked). */
   addresses(frontend: string): Deno.Addr[];
   /**
@@ -142,6 +146,8 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
   const idlePools: IdlePool[] = [];
   for (const be of config.backends) {
     const pool = new ServerPool(be, { balancer: factory });
+    const old = options.previous?.pools.get(be.name);
+    if (old !== undefined && old.backend.mode === be.mode) pool.inheritFrom(old);
     pools.set(be.name, pool);
     if (be.mode === "http") {
       const idle = new IdlePool({ idleMs: Math.min(be.timeout.server ?? 10_000, 10_000) });
@@ -193,6 +199,10 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
           throw e;
         }
       }
+      const oldHandler = options.previous?.handler(fe.name);
+      if (oldHandler !== undefined && oldHandler.config.mode === fe.mode) {
+        handler.inheritFrom(oldHandler);
+      }
       running.push({ config: fe, handler, listeners });
     }
   } catch (e) {
@@ -228,6 +238,10 @@ class RunningProxy implements Proxy {
     this.pools = parts.pools;
     this.#running = parts.running;
     this.#idlePools = parts.idlePools;
+  }
+
+  handler(frontend: string): TcpFrontend | HttpFrontend | undefined {
+    return this.#running.find((f) => f.config.name === frontend)?.handler;
   }
 
   addresses(frontend: string): Deno.Addr[] {

@@ -335,6 +335,40 @@ export class ServerPool {
     this.#recompute();
   }
 
+  /**
+   * Reload: takes over the counters of the previous generation's pool of the same backend, and
+   * the state (up, maintenance, drain, weight) and counters of each server whose settings did
+   * not change, so the stats stay continuous and no server flaps.
+   */
+  inheritFrom(old: ServerPool): void {
+    this.max = old.max;
+    this.total = old.total;
+    this.bytesIn = old.bytesIn;
+    this.bytesOut = old.bytesOut;
+    this.connectErrors = old.connectErrors;
+    this.retries = old.retries;
+    this.redispatches = old.redispatches;
+    this.queueTimeouts = old.queueTimeouts;
+    this.noServer = old.noServer;
+    for (const s of this.servers) {
+      const o = old.server(s.name);
+      if (o === undefined || JSON.stringify(o.config) !== JSON.stringify(s.config)) continue;
+      s.up = o.up;
+      s.maint = o.maint;
+      s.drain = o.drain;
+      s.weight = o.weight;
+      s.max = o.max;
+      s.total = o.total;
+      s.bytesIn = o.bytesIn;
+      s.bytesOut = o.bytesOut;
+      s.connectErrors = o.connectErrors;
+      s.retries = o.retries;
+      s.redispatches = o.redispatches;
+      s.aborts = o.aborts;
+    }
+    this.#recompute();
+  }
+
   /** Wakes every waiter with null (timeout path) and stops queue timers; for shutdown. */
   close(): void {
     this.#closed = true;

@@ -13,6 +13,7 @@ import { type Proxy, startProxy } from "../proxy/proxy.ts";
 import { vrrpBlocker } from "./vrrp_status.ts";
 import { startVrrp, type Vrrp } from "../vrrp/driver.ts";
 import { startHealthChecks } from "./health.ts";
+import type { BackendChecker } from "../proxy/health/checker.ts";
 
 /** One running configuration generation. */
 export interface Graph {
@@ -22,6 +23,8 @@ export interface Graph {
   retire(options: { graceMs: number; keepVrrp: boolean }): Promise<void>;
   readonly config: Config;
   readonly proxy: Proxy;
+  /** The health checkers, one per backend with checked servers. */
+  readonly checkers: readonly BackendChecker[];
   /** The running VRRP subsystem, or null (no instances, or no capabilities). */
   readonly vrrp: Vrrp | null;
   /** Graceful stop of this generation: in-flight connections get up to `graceMs`. */
@@ -44,7 +47,7 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   const listeners = previous?.proxy.releaseListeners();
   let proxy: Proxy;
   try {
-    proxy = await startProxy(config, { logger, listeners });
+    proxy = await startProxy(config, { logger, listeners, previous: previous?.proxy });
   } catch (e) {
     previous?.proxy.reclaimListeners();
     throw e;
@@ -57,7 +60,7 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   if (config.admin !== null) {
     logger.log("warning", "[admin]: the stats/admin endpoint is not built yet; section ignored");
   }
-  const checkers = startHealthChecks(config, { proxy, logger });
+  const checkers = startHealthChecks(config, { proxy, logger, previous: previous?.checkers });
   const proxyRef = previous?.proxyRef ?? { proxy };
   const vrrp = await vrrpFor(config, { logger, previous, proxyRef });
   proxyRef.proxy = proxy;
@@ -77,6 +80,7 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   return {
     config,
     proxy,
+    checkers,
     vrrp,
     proxyRef,
     retire,

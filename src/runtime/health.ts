@@ -1,7 +1,8 @@
 /**
  * Connects health checking to the proxy: one checker per backend that has checked servers; each
  * state change sets the server usable or not, and its effective weight (slowstart), in the
- * backend's server pool, which recomputes the load-balancing set.
+ * backend's server pool, which recomputes the load-balancing set. On reload the previous
+ * generation's checker states carry over for servers whose settings did not change.
  *
  * @module
  */
@@ -16,14 +17,17 @@ import type { Proxy } from "../proxy/proxy.ts";
  */
 export function startHealthChecks(
   config: Config,
-  options: { proxy: Proxy; logger: Logger },
+  options: { proxy: Proxy; logger: Logger; previous?: readonly BackendChecker[] },
 ): BackendChecker[] {
   const checkers: BackendChecker[] = [];
   for (const backend of config.backends) {
     const pool = options.proxy.pools.get(backend.name);
     if (pool === undefined || !backend.servers.some((s) => s.check)) continue;
+    const old = options.previous?.find((c) => c.backend === backend.name);
     const checker = createChecker(backend, {
       logger: options.logger,
+      // Reload: servers whose settings did not change keep their state (no flap, no re-rise).
+      initial: old ? (name) => old.state(name) : undefined,
       onChange(name, snap) {
         const server = pool.server(name);
         if (server === undefined) return;

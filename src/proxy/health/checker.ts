@@ -31,6 +31,7 @@ import {
   type ProbeResult,
   type ServerAction,
   type ServerEvent,
+  type ServerParams,
   serverParams,
   type ServerSnapshot,
   type ServerState,
@@ -57,6 +58,11 @@ export interface CheckerOptions {
   serverLoad?: (serverName: string) => ServerLoad;
   /** Flap limiter for log lines; default {@linkcode DEFAULT_RATE_LIMIT}. */
   rateLimit?: RateLimit;
+  /**
+   * The state a server starts in instead of HAProxy's initial one: on reload, the previous
+   * generation's state of a server whose settings did not change (its parameters must match).
+   */
+  initial?: (serverName: string) => ServerState | null;
 }
 
 /** The running checker of one backend. */
@@ -101,7 +107,8 @@ export function createChecker(backend: BackendConfig, options: CheckerOptions): 
 
   for (const server of backend.servers) {
     entries.set(server.name, {
-      state: initialState(serverParams(backend, server), clock()),
+      state: carried(options.initial?.(server.name), serverParams(backend, server)) ??
+        initialState(serverParams(backend, server), clock()),
       spec: probeSpec(backend, server),
       checkTimer: undefined,
       warmupTimer: undefined,
@@ -262,4 +269,11 @@ export function createChecker(backend: BackendConfig, options: CheckerOptions): 
       return apply(serverName, { type: "weight", weight });
     },
   };
+}
+
+/** A carried-over state when its parameters equal the new ones (else null: start afresh). */
+function carried(state: ServerState | null | undefined, params: ServerParams): ServerState | null {
+  if (state === null || state === undefined) return null;
+  if (JSON.stringify(state.params) !== JSON.stringify(params)) return null;
+  return { ...state, check: { ...state.check, inProgress: false } };
 }

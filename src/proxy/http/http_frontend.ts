@@ -9,7 +9,7 @@ import type { FrontendConfig } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
 import { formatPeer } from "../../log/format.ts";
 import { formatConnectLine } from "../../log/tcplog.ts";
-import { FrontendBase } from "../frontend_base.ts";
+import { FrontendBase, type FrontendSession } from "../frontend_base.ts";
 import type { ClientConn } from "../io.ts";
 import type { BoundListener, ConnLimit } from "../listener.ts";
 import {
@@ -55,6 +55,14 @@ export class HttpFrontend extends FrontendBase<HttpSession> implements HttpSessi
     this.#connectLine = config.log && config.logStyle === "connect";
   }
 
+  /** Reload: continues the counters of the previous generation's frontend of the same name. */
+  override inheritFrom(old: FrontendBase<FrontendSession>): void {
+    super.inheritFrom(old);
+    if (old instanceof HttpFrontend) {
+      Object.assign(this.httpCounters, structuredClone(old.httpCounters));
+    }
+  }
+
   /** The name of the default backend (for snapshots). */
   get backendName(): string | null {
     return this.config.defaultBackend;
@@ -70,10 +78,5 @@ export class HttpFrontend extends FrontendBase<HttpSession> implements HttpSessi
       }));
     }
     return new HttpSession(conn, this, peer);
-  }
-
-  /** Idle keep-alive connections close at once when draining starts. */
-  protected override onDrain(): void {
-    for (const s of this.sessions) if (s.idle) s.kill();
   }
 }

@@ -205,11 +205,6 @@ export class HttpSession {
     this.#closeAll();
   }
 
-  /** True while no request is in progress (a stop may close the connection at once). */
-  get idle(): boolean {
-    return this.#watch === W_IDLE;
-  }
-
   // ------------------------------------------------------------------ one transaction
 
   /** Runs one request/response; resolves true when the client connection stays open. */
