@@ -28,6 +28,7 @@ import {
   writeAll,
 } from "./helpers/net.ts";
 import { deadPort, oneBackend, parseLog, sequence, withProxy } from "./helpers/proxy.ts";
+import { compileConfig } from "../src/config/load.ts";
 
 Deno.test("roundrobin 3:1 gives HAProxy's order through the proxy", async () => {
   const s1 = namedServer("s1");
@@ -572,4 +573,38 @@ Deno.test("listeners handed to a new generation keep their port while the old on
     await gen2?.stop({ graceMs: 0 });
     await Promise.all([s1.close(), s2.close()]);
   }
+});
+
+Deno.test("tcp use_backend conditions pick the backend per connection (dst_port, src)", async () => {
+  const s1 = namedServer("s1");
+  const s2 = namedServer("s2");
+  const s3 = namedServer("s3");
+  const [p1, p2] = [deadPort(), deadPort()];
+  const { config, diagnostics } = compileConfig(
+    `[frontend.fe]
+mode = "tcp"
+bind = ["127.0.0.1:${p1}", "127.0.0.1:${p2}"]
+default_backend = "b1"
+use_backend = [
+  { backend = "b2", if = "{ dst_port ${p2} }" },
+  { backend = "b3", if = "{ src 10.0.0.0/8 }" },
+]
+[backend.b1]
+mode = "tcp"
+server = [{ name = "s1", address = "127.0.0.1:${s1.port}" }]
+[backend.b2]
+mode = "tcp"
+server = [{ name = "s2", address = "127.0.0.1:${s2.port}" }]
+[backend.b3]
+mode = "tcp"
+server = [{ name = "s3", address = "127.0.0.1:${s3.port}" }]
+`,
+    { file: "tcp_acl.toml" },
+  );
+  assert.ok(config, JSON.stringify(diagnostics));
+  await withProxy(config, [s1, s2, s3], async () => {
+    assert.equal(await askName(p1), "s1");
+    assert.equal(await askName(p2), "s2");
+    assert.equal(await askName(p1), "s1");
+  });
 });

@@ -112,28 +112,6 @@ interface RunningFrontend {
 }
 
 /**
- * Picks the backend of a tcp frontend: the first unconditional `use_backend` naming an existing
- * backend, else the default.
- */
-function tcpBackend(
-  fe: FrontendConfig,
-  backends: ReadonlySet<string>,
-  logger: Logger,
-): string | null {
-  for (const rule of fe.useBackend) {
-    if (rule.cond === null && backends.has(rule.backend)) return rule.backend;
-  }
-  if (fe.useBackend.length > 0) {
-    logger.log(
-      "warning",
-      `frontend '${fe.name}': conditional use_backend rules are not evaluated in tcp mode; ` +
-        `using default_backend`,
-    );
-  }
-  return fe.defaultBackend;
-}
-
-/**
  * Binds every tcp-mode frontend and starts serving. On a bind failure, closes what it opened and
  * throws `frontend 'NAME': cannot bind ADDRESS: REASON`.
  */
@@ -155,7 +133,7 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
       httpBackends.set(be.name, { config: be, pool, idle });
     }
   }
-  const names = new Set(config.backends.filter((b) => b.mode === "tcp").map((b) => b.name));
+  const tcpPools = new Map([...pools].filter(([, p]) => p.backend.mode === "tcp"));
   const running: RunningFrontend[] = [];
   const opened: BoundListener[] = [];
   const reused: BoundListener[] = [];
@@ -165,20 +143,13 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
       if (fe.mode === "http") {
         handler = new HttpFrontend(fe, { backends: httpBackends, global, logger });
       } else {
-        const backendName = tcpBackend(fe, names, logger);
-        const pool = backendName !== null ? pools.get(backendName) ?? null : null;
-        if (pool === null) {
+        if (fe.defaultBackend === null || !tcpPools.has(fe.defaultBackend)) {
           logger.log(
             "warning",
-            `frontend '${fe.name}': no tcp backend; connections will be closed`,
+            `frontend '${fe.name}': no tcp default backend; unmatched connections will be closed`,
           );
         }
-        handler = new TcpFrontend(fe, {
-          pool,
-          backendName: backendName ?? "<NOBACKEND>",
-          global,
-          logger,
-        });
+        handler = new TcpFrontend(fe, { pools: tcpPools, global, logger });
       }
       const listeners: BoundListener[] = [];
       for (const [i, bind] of fe.binds.entries()) {

@@ -23,9 +23,8 @@ export type TermPhase = "-" | "R" | "Q" | "C" | "D" | "L";
 /** What a session needs from its frontend (implemented by the TCP frontend). */
 export interface SessionHost {
   readonly name: string;
-  readonly pool: ServerPool | null;
-  /** Backend name for logs even when the pool is missing. */
-  readonly backendName: string;
+  /** The backend of a new connection (its pool is null when the backend has no tcp pool). */
+  route(client: ClientConn): { pool: ServerPool | null; backendName: string };
   readonly timeoutClient: number | null;
   /** Frontend connection limit (feconn). */
   readonly limit: ConnLimit;
@@ -89,6 +88,8 @@ export class TcpSession implements TcpLogRecord {
   readonly acceptDate: number;
   readonly frontendName: string;
   readonly backendName: string;
+  /** The backend's pool; null when the frontend has no usable tcp backend. */
+  readonly pool: ServerPool | null;
   serverName: string | null = null;
   tw = -1;
   tc = -1;
@@ -130,7 +131,9 @@ export class TcpSession implements TcpLogRecord {
     this.clientPeer = clientPeer;
     this.acceptDate = Date.now();
     this.frontendName = host.name;
-    this.backendName = host.backendName;
+    const route = host.route(client);
+    this.pool = route.pool;
+    this.backendName = route.backendName;
     this.#onTimer = () => this.#checkTimeouts();
   }
 
@@ -161,7 +164,7 @@ export class TcpSession implements TcpLogRecord {
     this.#connectAbort?.abort("killed");
     this.#wake?.();
     if (this.#ticket !== null) {
-      this.host.pool?.cancel(this.#ticket);
+      this.pool?.cancel(this.#ticket);
       this.#ticket.resolve(null);
     }
     this.#closeAll();
@@ -170,7 +173,7 @@ export class TcpSession implements TcpLogRecord {
   // ------------------------------------------------------------------ assignment and connect
 
   async #establish(): Promise<boolean> {
-    const pool = this.host.pool;
+    const pool = this.pool;
     if (pool === null) {
       this.#fail("P", "R");
       return false;
@@ -321,7 +324,7 @@ export class TcpSession implements TcpLogRecord {
     const dst = this.server!;
     const buf = this.#bufA!;
     const srv = this.#srv!;
-    const pool = this.host.pool!;
+    const pool = this.pool!;
     const host = this.host;
     try {
       for (;;) {
@@ -358,7 +361,7 @@ export class TcpSession implements TcpLogRecord {
     const dst = this.client;
     const buf = this.#bufB!;
     const srv = this.#srv!;
-    const pool = this.host.pool!;
+    const pool = this.pool!;
     const host = this.host;
     try {
       for (;;) {
@@ -409,7 +412,7 @@ export class TcpSession implements TcpLogRecord {
 
   #armTimer(): void {
     const cli = this.host.timeoutClient;
-    const srv = this.host.pool!.backend.timeout.server;
+    const srv = this.pool!.backend.timeout.server;
     if (cli === null && srv === null) return;
     this.#timer = setTimeout(this.#onTimer, Math.min(cli ?? Infinity, srv ?? Infinity));
   }
@@ -419,7 +422,7 @@ export class TcpSession implements TcpLogRecord {
     if (this.#closed) return;
     const now = Date.now();
     const cli = this.host.timeoutClient;
-    const srv = this.host.pool!.backend.timeout.server;
+    const srv = this.pool!.backend.timeout.server;
     let next = Infinity;
     if (cli !== null) {
       const exp = this.#cliLast + cli;
@@ -468,7 +471,7 @@ export class TcpSession implements TcpLogRecord {
     if (this.#bufB !== null) putBuffer(this.#bufB);
     this.#bufA = this.#bufB = null;
     const host = this.host;
-    const pool = host.pool;
+    const pool = this.pool;
     const srv = this.#srv;
     if (srv !== null) {
       if (this.cause !== "-" && this.phase === "D") srv.aborts++;

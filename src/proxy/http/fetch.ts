@@ -24,8 +24,11 @@ export type Sample =
   | { readonly type: "ip"; readonly values: readonly string[] }
   | { readonly type: "bool"; readonly values: readonly boolean[] };
 
-/** Which message the rule being evaluated is attached to. */
-export type Side = "request" | "response";
+/**
+ * Which message the rule being evaluated is attached to; "connection" for `mode tcp`, where
+ * only the connection's fetches (src, dst_port, ssl_fc, ...) have values.
+ */
+export type Side = "request" | "response" | "connection";
 
 /** Options of the fetch functions. */
 export interface FetchOptions {
@@ -218,8 +221,8 @@ function urlParams(target: string, name: string | null, delim: string): string[]
 }
 
 function evaluate(txn: HttpTxn, fetch: string, arg: string | null, side: Side): Fetched | null {
-  if (side === "response" && REQUEST_ONLY.has(fetch)) return null;
-  if (side === "request" && RESPONSE_ONLY.has(fetch)) return null;
+  if (side !== "request" && REQUEST_ONLY.has(fetch)) return null;
+  if (side !== "response" && RESPONSE_ONLY.has(fetch)) return null;
   const req = txn.req;
   const conn = txn.conn;
   switch (fetch) {
