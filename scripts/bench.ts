@@ -5,6 +5,7 @@
  * here is stopped by pid.
  *
  *   scripts/bench [--rounds 5] [--duration 5] [--connections 32] [--case l4|l7] [--rate 2000]
+ *                 [--haproxy-threads N]   (both proxies run N threads; default one per CPU)
  *
  * `--case l7` runs both proxies in HTTP mode with `option forwardfor`, keep-alive on both sides,
  * and adds a fixed-rate run (`--rate` requests/s over 16 connections, paced by a wrk Lua delay)
@@ -125,7 +126,9 @@ http {
   );
   const mode = values.case === "l7" ? "http" : "tcp";
   const l7 = mode === "http";
-  const threads = values["haproxy-threads"] ? `  nbthread ${values["haproxy-threads"]}\n` : "";
+  // Both get the same number of threads: HAProxy's default is one per CPU.
+  const nthreads = Number(values["haproxy-threads"] || navigator.hardwareConcurrency);
+  const threads = `  nbthread ${nthreads}\n`;
   await Deno.writeTextFile(
     `${dir}/haproxy.cfg`,
     `global
@@ -148,6 +151,7 @@ backend be
     `${dir}/halb.toml`,
     `[global]
 maxconn = 4000
+nbthread = ${nthreads}
 log_level = "warning"
 [defaults]
 mode = "${mode}"
@@ -194,7 +198,8 @@ server = [
   };
   const mh = median(results.haproxy), mb = median(results.halb);
   console.log(
-    `case ${values.case} (mode ${mode}), wrk -t1 -c${connections} -d${duration}s, ${rounds} rounds, ` +
+    `case ${values.case} (mode ${mode}), ${nthreads} threads each, wrk -t1 -c${connections} ` +
+      `-d${duration}s, ${rounds} rounds, ` +
       `nproc ${navigator.hardwareConcurrency}`,
   );
   console.log(`median haproxy ${mh.toFixed(0)} req/s (p99 ${median(p99.haproxy).toFixed(2)}ms)`);

@@ -69,6 +69,7 @@ export function compileGlobal(t: Table | null): GlobalConfig {
   const notifyTable = t?.table("notify") ?? null;
   return {
     maxconn: t?.int("maxconn") ?? 4096,
+    nbthread: t?.int("nbthread") ?? 1,
     user: t?.optText("user") ?? null,
     group: t?.optText("group") ?? null,
     pidfile: t?.optText("pidfile") ?? null,

@@ -18,6 +18,7 @@ Deno.test("an empty file is a valid config with every default", () => {
     logLevel: "info",
     logFormat: "text",
     gracePeriod: 10_000,
+    nbthread: 1,
     notify: null,
   });
   assert.equal(config.admin, null);

@@ -185,6 +185,13 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
   },
   global: {
     maxconn: { kind: "integer", min: 1, default: 4096, doc: "process-wide connection limit" },
+    nbthread: {
+      kind: "integer",
+      min: 1,
+      max: 64,
+      default: 1,
+      doc: "proxy threads sharing the listening ports (HAProxy's nbthread; extension, see docs)",
+    },
     user: { kind: "string", doc: "user to run as after binding (keeps CAP_NET_ADMIN/RAW)" },
     group: { kind: "string", doc: "group to run as after binding" },
     pidfile: { kind: "string", doc: "file to write the pid to" },

@@ -66,6 +66,11 @@ export interface NotifyConfig {
 export interface GlobalConfig {
   /** Process-wide concurrent connection limit. */
   readonly maxconn: number;
+  /**
+   * Proxy threads (extension, HAProxy's `nbthread`): worker isolates that each run the proxy on
+   * the same ports (SO_REUSEPORT); 1 = the main isolate only.
+   */
+  readonly nbthread: number;
   readonly user: string | null;
   readonly group: string | null;
   readonly pidfile: string | null;

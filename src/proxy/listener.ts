@@ -192,8 +192,15 @@ function describeBindError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Opens the socket for one bind (TCP, TLS with its certificate list, or a unix socket). */
-export async function bindListener(bind: BindConfig, id: number): Promise<BoundListener> {
+/**
+ * Opens the socket for one bind (TCP, TLS with its certificate list, or a unix socket).
+ * `reusePort` lets proxy threads share a plain TCP port (SO_REUSEPORT).
+ */
+export async function bindListener(
+  bind: BindConfig,
+  id: number,
+  options: { reusePort?: boolean } = {},
+): Promise<BoundListener> {
   const address = bind.address;
   let listener: Acceptor;
   try {
@@ -203,7 +210,11 @@ export async function bindListener(bind: BindConfig, id: number): Promise<BoundL
     } else if (bind.tls !== null && bind.tls.certificates.length > 0) {
       listener = await TlsListener.listen(bind);
     } else {
-      listener = Deno.listen({ hostname: address.host, port: address.port });
+      listener = Deno.listen({
+        hostname: address.host,
+        port: address.port,
+        reusePort: options.reusePort ?? false,
+      });
     }
   } catch (e) {
     throw new BindError(address, e);
@@ -218,4 +229,9 @@ async function removeStaleSocket(path: string): Promise<void> {
   } catch {
     // absent: nothing to do
   }
+}
+
+/** True for a bind every proxy thread can open too: plain TCP (SO_REUSEPORT), not TLS or unix. */
+export function shareableBind(bind: BindConfig): boolean {
+  return bind.address.kind === "inet" && bind.tls === null;
 }

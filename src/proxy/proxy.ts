@@ -12,7 +12,14 @@
 import type { BackendConfig, Config, FrontendConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { createBalancer } from "./balance/create.ts";
-import { BindError, bindKey, bindListener, type BoundListener, ConnLimit } from "./listener.ts";
+import {
+  BindError,
+  bindKey,
+  bindListener,
+  type BoundListener,
+  ConnLimit,
+  shareableBind,
+} from "./listener.ts";
 import {
   type BackendSnapshot,
   type BalancerFactory,
@@ -36,6 +43,12 @@ export interface ProxyOptions {
   balancer?: BalancerFactory;
   /** The generation this one replaces: counters and server states carry over. */
   previous?: Proxy;
+  /**
+   * Proxy threads: bind plain TCP ports with SO_REUSEPORT; with `sharedOnly` (a worker thread)
+   * bind only those, and skip frontends that have none (TLS and unix binds stay in the main
+   * thread).
+   */
+  threads?: { sharedOnly: boolean };
 }
 
 /** One bind of a frontend in a snapshot. */
@@ -139,6 +152,9 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
   const reused: BoundListener[] = [];
   try {
     for (const fe of config.frontends) {
+      const threads = options.threads;
+      const binds = fe.binds.filter((b) => !threads?.sharedOnly || shareableBind(b));
+      if (binds.length === 0) continue;
       let handler: TcpFrontend | HttpFrontend;
       if (fe.mode === "http") {
         handler = new HttpFrontend(fe, { backends: httpBackends, global, logger });
@@ -152,7 +168,7 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
         handler = new TcpFrontend(fe, { pools: tcpPools, global, logger });
       }
       const listeners: BoundListener[] = [];
-      for (const [i, bind] of fe.binds.entries()) {
+      for (const [i, bind] of binds.entries()) {
         const key = bindKey(bind.address);
         const old = options.listeners?.get(key);
         if (old !== undefined && !old.closed) {
@@ -162,7 +178,9 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
           continue;
         }
         try {
-          const bl = await bindListener(bind, i + 1);
+          const bl = await bindListener(bind, i + 1, {
+            reusePort: threads !== undefined && shareableBind(bind),
+          });
           opened.push(bl);
           listeners.push(bl);
         } catch (e) {

@@ -150,6 +150,15 @@ export class PoolServer {
   }
 }
 
+/** A server's operational and admin state, as copied between proxy threads. */
+export interface ServerStateCopy {
+  name: string;
+  up: boolean;
+  maint: boolean;
+  drain: boolean;
+  weight: number;
+}
+
 /** What {@linkcode ServerPool.assign} can answer besides a server or a ticket. */
 export type AssignFailure = "no-server" | "queue-full";
 
@@ -225,6 +234,8 @@ export class ServerPool {
   redispatches = 0;
   queueTimeouts = 0;
   noServer = 0;
+  /** Called after every change of a server's state or weight (proxy threads mirror it). */
+  onChange: (() => void) | null = null;
   #eligible: PoolServer[] = [];
   #balancer: Balancer<PoolServer>;
   #queueTimeout: number | null;
@@ -492,6 +503,31 @@ export class ServerPool {
       }
     }
     for (const s of set) this.#serve(s);
+    this.onChange?.();
+  }
+
+  /** Server states as plain data, for mirroring into another thread's pool. */
+  states(): ServerStateCopy[] {
+    return this.servers.map((s) => ({
+      name: s.name,
+      up: s.up,
+      maint: s.maint,
+      drain: s.drain,
+      weight: s.weight,
+    }));
+  }
+
+  /** Applies states taken with {@linkcode states} from the same backend in another thread. */
+  applyStates(states: readonly ServerStateCopy[]): void {
+    for (const st of states) {
+      const s = this.server(st.name);
+      if (s === undefined) continue;
+      s.up = st.up;
+      s.maint = st.maint;
+      s.drain = st.drain;
+      s.weight = st.weight;
+    }
+    this.#recompute();
   }
 }
 

@@ -9,7 +9,8 @@
  */
 import type { Config } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { type Proxy, startProxy } from "../proxy/proxy.ts";
+import type { Proxy } from "../proxy/proxy.ts";
+import { ProxyThreads, startMainProxy, threadCount } from "./threads.ts";
 import { vrrpBlocker } from "./vrrp_status.ts";
 import { startVrrp, type Vrrp } from "../vrrp/driver.ts";
 import { startHealthChecks } from "./health.ts";
@@ -23,6 +24,8 @@ export interface Graph {
   retire(options: { graceMs: number; keepVrrp: boolean }): Promise<void>;
   readonly config: Config;
   readonly proxy: Proxy;
+  /** The proxy worker isolates (`nbthread` > 1), kept for the process's life; else null. */
+  readonly threads: ProxyThreads | null;
   /** The health checkers, one per backend with checked servers. */
   readonly checkers: readonly BackendChecker[];
   /** The running VRRP subsystem, or null (no instances, or no capabilities). */
@@ -44,14 +47,25 @@ export interface BuildOptions {
  */
 export async function buildGraph(config: Config, options: BuildOptions): Promise<Graph> {
   const { logger, previous } = options;
+  const threads = previous ? previous.threads : startThreads(config, logger);
+  if (previous && threads !== null && threadCount(config).count !== threads.count) {
+    logger.log("warning", `nbthread changes take effect on restart; keeping ${threads.count}`);
+  }
   const listeners = previous?.proxy.releaseListeners();
   let proxy: Proxy;
   try {
-    proxy = await startProxy(config, { logger, listeners, previous: previous?.proxy });
+    proxy = await startMainProxy(config, {
+      logger,
+      listeners,
+      previous: previous?.proxy,
+      threaded: threads !== null,
+    });
   } catch (e) {
     previous?.proxy.reclaimListeners();
+    if (!previous) await threads?.stop(0);
     throw e;
   }
+  if (threads !== null) proxy = await threads.attach(config, proxy, previous === undefined);
   // Listeners the new config no longer has: close them now, drain their connections below.
   for (const bl of listeners?.values() ?? []) bl.close();
   for (const fe of proxy.snapshot().frontends) {
@@ -72,6 +86,9 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
       .catch((e) => logger.log("err", `draining the previous configuration failed: ${e}`));
   }
   let stopping: Promise<void> | null = null;
+  async function stopAll(o: { graceMs: number }): Promise<void> {
+    await Promise.all([retire({ ...o, keepVrrp: false }), threads?.stop(o.graceMs)]);
+  }
   async function retire(o: { graceMs: number; keepVrrp: boolean }): Promise<void> {
     for (const c of checkers) c.stop();
     const vrrpDone = o.keepVrrp ? Promise.resolve() : vrrp?.stop();
@@ -81,12 +98,13 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
     config,
     proxy,
     checkers,
+    threads,
     vrrp,
     proxyRef,
     retire,
     stop(o) {
       // VRRP first in effect: masters send priority 0 at once while connections drain.
-      stopping ??= retire({ graceMs: o.graceMs, keepVrrp: false });
+      stopping ??= stopAll(o);
       return stopping;
     },
   };
@@ -140,4 +158,18 @@ async function vrrpFor(
     );
     return null;
   }
+}
+
+/** Starts the worker isolates when the config asks for threads (says why when it cannot). */
+function startThreads(config: Config, logger: Logger): ProxyThreads | null {
+  const { count, reason } = threadCount(config);
+  if (reason !== null) {
+    logger.log(
+      "warning",
+      `nbthread ${config.global.nbthread} needs shared state: ${reason}; running 1 thread`,
+    );
+  }
+  if (count <= 1) return null;
+  logger.log("notice", `running ${count} proxy threads`);
+  return ProxyThreads.create(count, { url: Deno.mainModule, logger });
 }

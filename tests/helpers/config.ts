@@ -127,6 +127,7 @@ export function testConfig(parts: {
       logLevel: "info",
       logFormat: "text",
       gracePeriod: 10000,
+      nbthread: 1,
       notify: null,
       ...parts.global,
     },
