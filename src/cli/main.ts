@@ -1,5 +1,5 @@
 /**
- * The command line: `halb run|check|demo|version [options]`. Parses arguments with node:util's
+ * The command line: `halb run|check|ctl|demo|version [options]`. Parses arguments with node:util's
  * parseArgs, dispatches, and turns every user error into one clear line and an exit code:
  * 0 ok, 2 invalid config or usage, 1 runtime failure. No stack traces for user errors.
  *
@@ -11,6 +11,7 @@ import type { Config, Diagnostic } from "../config/types.ts";
 import { versionText } from "./version.ts";
 import { runHalb } from "../runtime/run.ts";
 import { runDemo } from "./demo.ts";
+import { CTL_USAGE, runCtl } from "./ctl.ts";
 
 /** Exit codes. */
 export const EXIT_OK = 0;
@@ -40,6 +41,7 @@ Usage: halb <command> [options]
 Commands:
   run [-c FILE]      run everything FILE describes, in the foreground (default ${DEFAULT_CONFIG})
   check [-c FILE]    validate FILE; print every problem as FILE:LINE:COL: key.path: message
+  ctl COMMAND...     send a runtime API command (show stat, set server ..., reload) to halb
   demo               run the embedded default config with two demo backends on 127.0.0.1
   version            print halb's version, the runtime's version and the build target
 
@@ -63,6 +65,7 @@ Validates FILE and prints every error and warning. Exit 0 when valid (warnings a
 Starts two demo HTTP backends on 127.0.0.1 and runs halb on the embedded default configuration
 (config/halb.toml): try \`curl http://127.0.0.1:8080/\` a few times. Stop with Ctrl-C.
   -h, --help          show this help`,
+  ctl: CTL_USAGE,
   version: `Usage: halb version
 
 Prints halb's version, the Deno/V8 versions and the build target.`,
@@ -123,6 +126,8 @@ export async function main(args: string[], io: CliIo = consoleIo): Promise<numbe
     io.err(`halb: unknown command "${command}" (run 'halb --help' for the list)`);
     return EXIT_USAGE;
   }
+  // ctl's command words (e.g. "-1" in "show stat be 4 -1") are not options: it parses its own.
+  if (command === "ctl") return await runCtl(rest, io);
   let options: Options;
   try {
     options = parse(command, rest);
