@@ -71,9 +71,6 @@ export async function buildGraph(config: Config, options: BuildOptions): Promise
   for (const fe of proxy.snapshot().frontends) {
     logger.log("notice", `Proxy ${fe.name} started (${fe.binds.map((b) => b.bound).join(", ")}).`);
   }
-  if (config.admin !== null) {
-    logger.log("warning", "[admin]: the stats/admin endpoint is not built yet; section ignored");
-  }
   const checkers = startHealthChecks(config, { proxy, logger, previous: previous?.checkers });
   const proxyRef = previous?.proxyRef ?? { proxy };
   const vrrp = await vrrpFor(config, { logger, previous, proxyRef });

@@ -11,6 +11,8 @@ import { createLogger, type Logger } from "../log/logger.ts";
 import { createSink } from "../log/sinks.ts";
 import { buildGraph, type Graph } from "./graph.ts";
 import { notifySystemd } from "../sys/sd_notify.ts";
+import { AdminEndpoint, adminSource } from "./admin.ts";
+import type { ProcessInfo } from "../admin/model.ts";
 
 /** Where `runHalb` reports fatal problems before the logger exists. */
 export interface RunIo {
@@ -50,22 +52,36 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
     return 1;
   }
   writePidfile(config, logger);
+  let lastReload: ProcessInfo["lastReload"] = null;
+  let reloading: Promise<unknown> = Promise.resolve();
+  /** Serialised reloads (SIGHUP and the admin API share them). */
+  const reloadNow = (): Promise<{ ok: boolean; errors: string[] }> => {
+    const run = reloading.then(async () => {
+      await notifySystemd("RELOADING=1\nSTATUS=reloading");
+      const result = await reload(graph, config.file, logger);
+      graph = result.graph;
+      lastReload = { at: Date.now(), ok: result.ok, errors: result.errors };
+      await admin.update(graph.config.admin);
+      await notifySystemd(`READY=1\nSTATUS=serving ${graph.config.file}`);
+      return { ok: result.ok, errors: result.errors };
+    });
+    reloading = run;
+    return run;
+  };
+  const admin = new AdminEndpoint(
+    adminSource({ graph: () => graph, reload: reloadNow, lastReload: () => lastReload }),
+    logger,
+  );
+  await admin.update(config.admin);
   logger.log("notice", `halb started with ${config.file} (pid ${Deno.pid})`);
   await notifySystemd(`READY=1\nSTATUS=serving ${config.file}`);
   options.onReady?.(graph);
 
-  let reloading: Promise<void> = Promise.resolve();
   const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
   const onStop = (sig: string) => () => stop(sig);
   const onTerm = onStop("SIGTERM");
   const onInt = onStop("SIGINT");
-  const onHup = () => {
-    reloading = reloading.then(async () => {
-      await notifySystemd("RELOADING=1\nSTATUS=reloading");
-      graph = await reload(graph, config.file, logger);
-      await notifySystemd(`READY=1\nSTATUS=serving ${graph.config.file}`);
-    });
-  };
+  const onHup = () => void reloadNow();
   Deno.addSignalListener("SIGTERM", onTerm);
   Deno.addSignalListener("SIGINT", onInt);
   Deno.addSignalListener("SIGHUP", onHup);
@@ -76,6 +92,7 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   logger.log("notice", `${why}: stopping (grace ${graph.config.global.gracePeriod}ms)`);
   Deno.removeSignalListener("SIGHUP", onHup);
   await reloading;
+  await admin.stop();
   await graph.stop({ graceMs: graph.config.global.gracePeriod });
   removePidfile(graph.config);
   Deno.removeSignalListener("SIGTERM", onTerm);
@@ -85,32 +102,37 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   return 0;
 }
 
-/** Validates the file again and swaps the graph; on any problem keeps the running one. */
-async function reload(current: Graph, file: string, logger: Logger): Promise<Graph> {
+/**
+ * Validates the file again and swaps the graph; on any problem keeps the running one. The
+ * errors are the diagnostics (or the start failure) as logged.
+ */
+async function reload(
+  current: Graph,
+  file: string,
+  logger: Logger,
+): Promise<{ graph: Graph; ok: boolean; errors: string[] }> {
   logger.log("notice", `reload requested: reading ${file}`);
   const result = loadConfig(file);
+  const errors: string[] = [];
   for (const d of result.diagnostics) {
     logger.log(d.severity === "error" ? "err" : "warning", formatDiagnostic(d));
+    if (d.severity === "error") errors.push(formatDiagnostic(d));
   }
   if (result.config === null) {
     logger.log(
       "err",
       "reload rejected: the configuration has errors; the running one keeps serving",
     );
-    return current;
+    return { graph: current, ok: false, errors };
   }
   try {
     const next = await buildGraph(result.config, { logger, previous: current });
     logger.log("notice", "reload done: new configuration serving; draining the previous one");
-    return next;
+    return { graph: next, ok: true, errors: [] };
   } catch (e) {
-    logger.log(
-      "err",
-      `reload rejected: ${
-        e instanceof Error ? e.message : e
-      }; the running configuration keeps serving`,
-    );
-    return current;
+    const why = e instanceof Error ? e.message : String(e);
+    logger.log("err", `reload rejected: ${why}; the running configuration keeps serving`);
+    return { graph: current, ok: false, errors: [why] };
   }
 }
 
