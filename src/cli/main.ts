@@ -1,5 +1,5 @@
 /**
- * The command line: `halb run|check|ctl|demo|version [options]`. Parses arguments with node:util's
+ * The command line: `halb run|check|ctl|import|demo|version [options]`. Parses arguments with node:util's
  * parseArgs, dispatches, and turns every user error into one clear line and an exit code:
  * 0 ok, 2 invalid config or usage, 1 runtime failure. No stack traces for user errors.
  *
@@ -12,6 +12,7 @@ import { versionText } from "./version.ts";
 import { runHalb } from "../runtime/run.ts";
 import { runDemo } from "./demo.ts";
 import { CTL_USAGE, runCtl } from "./ctl.ts";
+import { IMPORT_HELP, runImport } from "./import.ts";
 
 /** Exit codes. */
 export const EXIT_OK = 0;
@@ -42,6 +43,8 @@ Commands:
   run [-c FILE]      run everything FILE describes, in the foreground (default ${DEFAULT_CONFIG})
   check [-c FILE]    validate FILE; print every problem as FILE:LINE:COL: key.path: message
   ctl COMMAND...     send a runtime API command (show stat, set server ..., reload) to halb
+  import [--haproxy FILE] [--keepalived FILE] [-o OUT]
+                     print an equivalent halb.toml; warn about each directive it cannot map
   demo               run the embedded default config with two demo backends on 127.0.0.1
   version            print halb's version, the runtime's version and the build target
 
@@ -66,6 +69,7 @@ Starts two demo HTTP backends on 127.0.0.1 and runs halb on the embedded default
 (config/halb.toml): try \`curl http://127.0.0.1:8080/\` a few times. Stop with Ctrl-C.
   -h, --help          show this help`,
   ctl: CTL_USAGE,
+  import: IMPORT_HELP,
   version: `Usage: halb version
 
 Prints halb's version, the Deno/V8 versions and the build target.`,
@@ -128,6 +132,7 @@ export async function main(args: string[], io: CliIo = consoleIo): Promise<numbe
   }
   // ctl's command words (e.g. "-1" in "show stat be 4 -1") are not options: it parses its own.
   if (command === "ctl") return await runCtl(rest, io);
+  if (command === "import") return await runImport(rest, io);
   let options: Options;
   try {
     options = parse(command, rest);

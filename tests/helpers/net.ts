@@ -43,8 +43,10 @@ export function startServer(
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
-      } catch {
-        return;
+      } catch (e) {
+        // A peer that resets before accept completes (HAProxy's checks do) costs one accept.
+        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+        continue;
       }
       server.accepted++;
       open.add(conn);
