@@ -3,10 +3,11 @@
  * snooping off) and N node namespaces, each with `eth0` (a veth into the bridge) addressed
  * 192.0.2.K/24 and 2001:db8::K/64 (DAD off so link-locals are usable at once). Names are unique
  * per run; {@linkcode Lab.close} deletes everything. Also: a logged child process wrapper and
- * polling helpers.
+ * polling helpers, and {@linkcode VrrpHarness} for VRRP scenarios against keepalived.
  *
  * @module
  */
+import type { VrrpConfig } from "../../src/config/types.ts";
 
 /** Runs a command, returns exit code and output; never throws on a non-zero exit. */
 export async function run(
@@ -213,5 +214,179 @@ export class Proc {
     const status = await this.child.status;
     await this.#done;
     return status;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A harness for VRRP scenarios: one lab, its temp dir, the processes a scenario started.
+
+/** One `vrrp_instance` of a generated keepalived config (on eth0). */
+export interface KeepalivedInstance {
+  /** Instance name; default VI_1. */
+  readonly name?: string;
+  readonly state: "MASTER" | "BACKUP";
+  readonly priority: number;
+  readonly vrid: number;
+  /** One VIP, without prefix (written as /24 on eth0). */
+  readonly vip: string;
+  /** Default 3. */
+  readonly version?: 2 | 3;
+  /** keepalived's `advert_int` text; default "0.1". */
+  readonly advertInt?: string;
+  /** More lines inside the instance block (e.g. `nopreempt`). */
+  readonly extra?: string;
+}
+
+/** A keepalived.conf with `vrrp_garp_master_delay 0` and the given instances. */
+export function keepalivedConf(routerId: string, instances: readonly KeepalivedInstance[]): string {
+  const blocks = instances.map((i) =>
+    `vrrp_instance ${i.name ?? "VI_1"} {
+  state ${i.state}
+  interface eth0
+  virtual_router_id ${i.vrid}
+  priority ${i.priority}
+  advert_int ${i.advertInt ?? "0.1"}
+  version ${i.version ?? 3}
+  ${i.extra ?? ""}
+  virtual_ipaddress {
+    ${i.vip}/24 dev eth0
+  }
+}
+`
+  );
+  return `global_defs {\n  router_id ${routerId}\n  vrrp_garp_master_delay 0\n}\n${
+    blocks.join("")
+  }`;
+}
+
+/** Sends a signal to a pid, ignoring a process that is gone. */
+export function signalPid(pid: number, sig: Deno.Signal): void {
+  try {
+    Deno.kill(pid, sig);
+  } catch {
+    // gone
+  }
+}
+
+/**
+ * A lab of `nodes` namespaces created on first use, a temp dir, and the processes started
+ * through it (stopped after each {@linkcode VrrpHarness.scenario}). Halb VRRP runs from
+ * tests/testdata/vrrp/run_vrrp.ts (JSON config); keepalived with `-n -l -D -P -R`.
+ */
+export class VrrpHarness {
+  /** Processes of the running scenario. */
+  readonly procs: Proc[] = [];
+  readonly #nodes: number;
+  #lab: Lab | null = null;
+  #dir = "";
+
+  /** A harness for `nodes` node namespaces (created lazily). */
+  constructor(nodes: number) {
+    this.#nodes = nodes;
+  }
+
+  /** The lab (after the first scenario started). */
+  get lab(): Lab {
+    if (!this.#lab) throw new Error("VrrpHarness: no lab yet");
+    return this.#lab;
+  }
+
+  /** The temp dir for configs and pid files. */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** Runs `fn` with the lab; dumps the processes' last lines on failure; stops them after. */
+  async scenario(fn: (lab: Lab) => Promise<void>): Promise<void> {
+    if (!this.#lab) {
+      this.#lab = await createLab(this.#nodes);
+      this.#dir = await Deno.makeTempDir({ prefix: "halb-vrrph-" });
+    }
+    try {
+      await fn(this.#lab);
+    } catch (err) {
+      for (const p of this.procs) console.error(`--- ${p.name}\n${p.lines.slice(-30).join("\n")}`);
+      throw err;
+    } finally {
+      await this.stopAll();
+    }
+  }
+
+  /** Starts `argv` in `ns` as a process of the scenario. */
+  spawn(name: string, ns: string, argv: readonly string[]): Proc {
+    const p = new Proc(name, ns, argv);
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Starts halb's VRRP (the test runner) with `config`; waits for READY. */
+  async startHalb(name: string, ns: string, config: VrrpConfig): Promise<Proc> {
+    const file = `${this.#dir}/${name}.json`;
+    await Deno.writeTextFile(file, JSON.stringify(config));
+    const runner = new URL("../testdata/vrrp/run_vrrp.ts", import.meta.url).pathname;
+    const p = this.spawn(name, ns, [Deno.execPath(), "run", "--allow-all", runner, file]);
+    await p.waitLine(/READY|error/i, 20_000);
+    return p;
+  }
+
+  /** Starts keepalived with the instances; waits for its first state line. */
+  async startKeepalived(
+    name: string,
+    ns: string,
+    instances: readonly KeepalivedInstance[],
+  ): Promise<Proc> {
+    const file = `${this.#dir}/${name}.conf`;
+    await Deno.writeTextFile(file, keepalivedConf(name, instances));
+    const p = this.spawn(name, ns, [
+      "/usr/sbin/keepalived",
+      ...["-n", "-l", "-D", "-P", "-R", "-f", file],
+      ...["-p", `${this.#dir}/${name}.pid`, "-r", `${this.#dir}/${name}.vrrp.pid`],
+    ]);
+    await p.waitLine(/Entering BACKUP STATE|Entering MASTER STATE/, 10_000);
+    return p;
+  }
+
+  /** keepalived's VRRP child pid (it forks one even with -n), 0 when there is none. */
+  async keepalivedChild(p: Proc): Promise<number> {
+    try {
+      return Number((await Deno.readTextFile(`${this.#dir}/${p.name}.vrrp.pid`)).trim()) || 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Stops the scenario's processes (and keepalived VRRP children that outlived them). */
+  async stopAll(): Promise<void> {
+    for (const p of this.procs.splice(0)) {
+      await p.stop();
+      const child = await this.keepalivedChild(p);
+      if (child > 0) signalPid(child, "SIGKILL");
+    }
+  }
+
+  /** Waits until `ns` is the only node holding `vip`; returns how long it took (ms). */
+  vipOn(vip: string, ns: string, timeoutMs: number): Promise<number> {
+    const nodes = this.lab.nodes;
+    return waitFor(() => holders(nodes, vip).then((h) => h.length === 1 && h[0] === ns), {
+      timeoutMs,
+      what: `${vip} on ${ns} only`,
+    });
+  }
+
+  /** Throws unless exactly `ns` holds `vip` now. */
+  async exactlyOne(vip: string, ns: string): Promise<void> {
+    const h = await holders(this.lab.nodes, vip);
+    if (h.length !== 1 || h[0] !== ns) {
+      throw new Error(`VIP ${vip} holders [${h.join(",")}] (want ${ns})`);
+    }
+  }
+
+  /** Stops everything, deletes the namespaces and the temp dir. */
+  async close(): Promise<void> {
+    await this.stopAll();
+    await this.#lab?.close();
+    if (this.#dir) await Deno.remove(this.#dir, { recursive: true });
+    this.#lab = null;
+    this.#dir = "";
   }
 }
