@@ -156,6 +156,8 @@ export class HttpSession {
   /** The current request is the connection's first (HAProxy `http-reuse safe`: it gets a
    * server connection of its own; later ones may reuse idle ones). */
   #firstRequest = true;
+  /** A client write started without waiting for it, or null. */
+  #clientPending: Promise<boolean> | null = null;
   /** The current request's body has been read to its end. */
   #bodyDone = false;
   readonly #onTimer = () => this.#checkTimer();
@@ -181,16 +183,18 @@ export class HttpSession {
     try {
       let first = true;
       while (!this.#killed) {
+        // While the frontend drains, a kept-alive connection still gets its next request
+        // served (with `connection: close`): closing it here would race the client's request.
         const keep = await this.#transaction(first);
         first = false;
-        if (!keep || this.host.stopping) break;
+        if (!keep) break;
       }
     } catch (e) {
       if (!(e instanceof SessionEnd)) {
         this.host.internalError(`session ${this.clientPeer}: ${e instanceof Error ? e.stack : e}`);
       }
     }
-    this.#finish();
+    await this.#finish();
   }
 
   /** Ends the connection now (after the grace period of a stop). */
@@ -284,7 +288,7 @@ export class HttpSession {
         t.status = ev.error.status;
         this.#setTerm(t, "P", "R");
         const bytes = parseErrorResponse(ev.error.status);
-        if (await tryWriteAll(this.client, bytes)) t.bytesToClient += bytes.length;
+        if (await this.#writeClient(bytes)) t.bytesToClient += bytes.length;
         this.#countStatus(t.status);
         this.#log(t);
         return null;
@@ -589,6 +593,22 @@ export class HttpSession {
       // A retry: the request (without body) was read already.
       return (await flush()) ? "ok" : "server-error";
     }
+    if (req.bodyKind === "none") {
+      // The common case: the head alone. Its write is not awaited (the response read that
+      // follows fails anyway when it fails), which saves an event-loop turn per request.
+      const ev = parser.execute(rbuf.view());
+      rbuf.consume(ev.consumed);
+      if (ev.type === "end") {
+        this.#bodyDone = true;
+        const srv = this.#srv!;
+        const pool = this.#backend!.pool;
+        writeAll(sc.conn, head).then(() => {
+          srv.bytesIn += head.length;
+          pool.bytesIn += head.length;
+        }, () => sc.close());
+        return "ok";
+      }
+    }
     if (req.expectContinue && req.bodyKind !== "none" && rbuf.empty) {
       if (!(await flush())) return "server-error";
       const interim = await this.#awaitContinue(sc, t, req);
@@ -619,7 +639,7 @@ export class HttpSession {
         t.status = ev.error.status;
         this.#setTerm(t, "P", "D");
         const bytes = parseErrorResponse(ev.error.status);
-        if (await tryWriteAll(this.client, bytes)) t.bytesToClient += bytes.length;
+        if (await this.#writeClient(bytes)) t.bytesToClient += bytes.length;
         throw new SessionEnd();
       }
       if (ev.type === "head") throw new SessionEnd();
@@ -653,7 +673,7 @@ export class HttpSession {
     if (typeof res === "string") return "server-error";
     if (res.status === 100) {
       const bytes = serializeResponseHead({ status: 100, reason: res.reason }, []);
-      if (!(await tryWriteAll(this.client, bytes))) return "client-gone";
+      if (!(await this.#writeClient(bytes))) return "client-gone";
       t.bytesToClient += bytes.length;
       return "ok";
     }
@@ -687,7 +707,7 @@ export class HttpSession {
             if (h.status === 100 && !req.expectContinue) continue;
             // Other 1xx (103 Early Hints): relay to the client as they come.
             const bytes = serializeResponseHead({ status: h.status, reason: h.reason }, h.headers);
-            if (!(await tryWriteAll(this.client, bytes))) throw new SessionEnd();
+            if (!(await this.#writeClient(bytes))) throw new SessionEnd();
             t.bytesToClient += bytes.length;
             continue;
           }
@@ -742,14 +762,16 @@ export class HttpSession {
     let outLen = head.length;
     const client = this.client;
     const host = this.host;
-    const flush = async (): Promise<void> => {
+    const flush = async (last = false): Promise<void> => {
       if (out.length === 0) return;
       const data = out.length === 1 ? out[0] : concatBytes(out);
       out.length = 0;
       outLen = 0;
-      try {
-        await writeAll(client, data);
-      } catch {
+      if (last) {
+        // The response's last bytes: not awaited (the next client write or read waits for or
+        // notices a failure), which saves an event-loop turn per request.
+        this.#writeClientLater(data);
+      } else if (!(await this.#writeClient(data))) {
         this.#setTerm(t, "C", "D");
         throw new SessionEnd();
       }
@@ -777,9 +799,7 @@ export class HttpSession {
       }
       if (ev.type === "end") {
         if (chunked) out.push(ev.trailers === null ? LAST_CHUNK : encodeLastChunk(ev.trailers));
-        this.#arm(W_CLIENT, host.timeout.client, 0);
-        await flush();
-        this.#disarm();
+        await flush(keepClient);
         this.#countStatus(res.status);
         const reusable = serverKeepsAlive(res, { mode: o.mode }) && !this.#killed;
         this.#releaseServer(reusable);
@@ -830,7 +850,7 @@ export class HttpSession {
     }
     const leftover = sc.rbuf.view();
     if (leftover.length > 0) {
-      if (!(await tryWriteAll(client, leftover.slice()))) return;
+      if (!(await this.#writeClient(leftover.slice()))) return;
       t.bytesToClient += leftover.length;
       sc.rbuf.consume(leftover.length);
     }
@@ -864,7 +884,7 @@ export class HttpSession {
   ): Promise<boolean> {
     // The request body (if any) must be consumed before the next request can be parsed.
     const drained = close ? false : this.#bodyDone || await this.#skipBody();
-    if (!(await tryWriteAll(this.client, bytes))) return false;
+    if (!(await this.#writeClient(bytes))) return false;
     t.bytesToClient += bytes.length;
     this.host.bytesOut += bytes.length;
     this.#countStatus(t.status);
@@ -905,6 +925,25 @@ export class HttpSession {
       this.#disarm();
       if (n === null) return false;
     }
+  }
+
+  // ------------------------------------------------------------------ client writes
+
+  /** Writes to the client after any write still in flight; false when the client is gone. */
+  #writeClient(data: Uint8Array): Promise<boolean> {
+    const prev = this.#clientPending;
+    if (prev === null) return tryWriteAll(this.client, data);
+    this.#clientPending = null;
+    return prev.then((ok) => ok && tryWriteAll(this.client, data));
+  }
+
+  /** Starts a client write without waiting; a failure closes the connection. */
+  #writeClientLater(data: Uint8Array): void {
+    const p = this.#writeClient(data);
+    this.#clientPending = p;
+    p.then((ok) => {
+      if (!ok) this.#closeAll();
+    });
   }
 
   // ------------------------------------------------------------------ bookkeeping
@@ -1017,7 +1056,7 @@ export class HttpSession {
       case W_HEAD: {
         const client = this.client;
         this.#closed = true;
-        tryWriteAll(client, ERROR_408).finally(() => closeQuietly(client));
+        this.#writeClient(ERROR_408).finally(() => closeQuietly(client));
         this.#server?.close();
         break;
       }
@@ -1039,7 +1078,9 @@ export class HttpSession {
     this.#server?.close();
   }
 
-  #finish(): void {
+  async #finish(): Promise<void> {
+    // The last response may still be on its way out.
+    if (this.#clientPending !== null) await this.#clientPending;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#releaseServer(false);
