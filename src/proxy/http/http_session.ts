@@ -753,13 +753,19 @@ export class HttpSession {
       // Closing a connection the client expected to keep: say so.
       headers = forwardResponseHeaders(res, req, { mode: "close" });
     }
+    // A small fixed-length body goes into room reserved after the head: one allocation, one
+    // write, no concatenation.
+    const reserve = res.bodyKind === "length" && res.contentLength <= 16384 ? res.contentLength : 0;
     const head = serializeResponseHead(
       { status: res.status, reason: res.reason, version: forwardedVersion(res.version) },
       headers,
+      { reserve },
     );
+    const headLen = head.length - reserve;
+    let filled = 0;
     const chunked = res.bodyKind === "chunked";
-    const out: Uint8Array[] = [head];
-    let outLen = head.length;
+    const out: Uint8Array[] = [head.subarray(0, headLen)];
+    let outLen = headLen;
     const client = this.client;
     const host = this.host;
     const flush = async (last = false): Promise<void> => {
@@ -791,7 +797,13 @@ export class HttpSession {
       const ev = sc.parser.execute(rbuf.view());
       rbuf.consume(ev.consumed);
       if (ev.type === "body") {
-        if (chunked) out.push(chunkHeader(ev.data.length), ev.data, CRLF);
+        if (
+          out.length === 1 && out[0].buffer === head.buffer && filled + ev.data.length <= reserve
+        ) {
+          head.set(ev.data, headLen + filled);
+          filled += ev.data.length;
+          out[0] = head.subarray(0, headLen + filled);
+        } else if (chunked) out.push(chunkHeader(ev.data.length), ev.data, CRLF);
         else out.push(ev.data);
         outLen += ev.data.length;
         if (outLen >= 65536) await flush();

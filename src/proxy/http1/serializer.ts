@@ -13,6 +13,8 @@ import type { HeaderList } from "./types.ts";
 export interface SerializeOptions {
   /** Lower-case header names on output (HAProxy behaviour). Default true. */
   lowercase?: boolean;
+  /** Bytes of room left after the head in the returned array (for a small body). Default 0. */
+  reserve?: number;
 }
 
 /** A request line. */
@@ -46,8 +48,8 @@ const encoder = new TextEncoder();
 
 /** Encodes head text: one native ASCII encode, or a byte-per-code-unit copy when the text
  * holds non-ASCII (latin1) characters. */
-function encodeHead(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
+function encodeHead(text: string, reserve = 0): Uint8Array {
+  const out = new Uint8Array(text.length + reserve);
   const r = encoder.encodeInto(text, out);
   if (r.written === text.length && r.read === text.length) return out;
   writeLatin1(out, 0, text);
@@ -84,6 +86,7 @@ export function serializeResponseHead(
   return encodeHead(
     (line.version ?? "HTTP/1.1") + " " + line.status + " " + line.reason + "\r\n" +
       headerText(headers, options.lowercase ?? true),
+    options.reserve,
   );
 }
 
