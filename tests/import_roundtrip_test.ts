@@ -85,17 +85,22 @@ function rewrite(text: string, servers: Map<string, number>): Rewritten {
   return { text: out.join("\n"), binds };
 }
 
+/**
+ * Waits until something listens on each port, by trying to bind it (a probe connection would
+ * take a round-robin turn on one proxy and maybe not on the other, depending on timing).
+ */
 async function waitListening(ports: number[]): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (const port of ports) {
     for (;;) {
       try {
-        (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-        await sleep(50);
+        Deno.listen({ hostname: "127.0.0.1", port }).close();
+      } catch (e) {
+        if (e instanceof Deno.errors.AddrInUse) break;
+        throw e;
       }
+      if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+      await sleep(50);
     }
   }
 }

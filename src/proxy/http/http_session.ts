@@ -766,7 +766,6 @@ export class HttpSession {
     const chunked = res.bodyKind === "chunked";
     const out: Uint8Array[] = [head.subarray(0, headLen)];
     let outLen = headLen;
-    const client = this.client;
     const host = this.host;
     const flush = async (last = false): Promise<void> => {
       if (out.length === 0) return;
