@@ -39,7 +39,14 @@ export async function runDemo(options: { io: CliIo }): Promise<number> {
   const result = compileConfig(DEFAULT_CONFIG_TEXT, { file: "config/halb.toml (embedded)" });
   for (const d of result.diagnostics) io.err(formatDiagnostic(d));
   if (result.config === null) return 2;
-  const backends = result.config.backends.flatMap((b) => b.servers);
+  // One demo backend per distinct address (several backends may share them).
+  const seen = new Set<string>();
+  const backends = result.config.backends.flatMap((b) => b.servers).filter((s) => {
+    const key = `${s.address.host}:${s.address.port}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const servers: Deno.HttpServer[] = [];
   try {
     for (const s of backends) {
