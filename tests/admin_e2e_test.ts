@@ -111,6 +111,24 @@ Deno.test({
       // `show servers state`: field 6 is srv_admin_state, 1 = forced maintenance.
       assert.equal(row?.[6], "1", `o2 stays in MAINT across the reload:\n${state.out}`);
 
+      // A reload asked through the endpoint that changes [admin] itself: it answers, then the
+      // endpoint restarts with the new settings.
+      await Deno.writeTextFile(
+        file,
+        toml(o).replace("allow_changes = true", 'allow_changes = true\nrefresh = "2s"'),
+      );
+      const changed = await fetch(`${base}/api/reload`, { method: "POST" });
+      assert.equal(changed.status, 200, await changed.text());
+      let again = false;
+      for (let i = 0; i < 50 && !again; i++) {
+        await sleep(100);
+        again = await fetch(`${base}/healthz`).then(
+          async (r) => (await r.body?.cancel(), r.ok),
+          () => false,
+        );
+      }
+      assert.ok(again, "the admin endpoint is back after its own restart");
+
       await Deno.writeTextFile(file, toml(o) + "\n[backend.be.nope]\n");
       const bad = await fetch(`${base}/api/reload`, { method: "POST" });
       const body = await bad.text();

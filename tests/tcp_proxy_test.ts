@@ -608,3 +608,53 @@ server = [{ name = "s3", address = "127.0.0.1:${s3.port}" }]
     assert.equal(await askName(p1), "s1");
   });
 });
+
+Deno.test("reload: a TLS bind kept across generations serves the new certificate", async () => {
+  const s1 = namedServer("s1");
+  const certs = new URL("./testdata/http_diff/certs/", import.meta.url).pathname;
+  const port = deadPort();
+  const conf = (crt: string) => {
+    const { config, diagnostics } = compileConfig(
+      `[frontend.fe]
+mode = "tcp"
+bind = [{ address = "127.0.0.1:${port}", crt = ["${certs}${crt}"] }]
+default_backend = "be"
+[backend.be]
+mode = "tcp"
+server = [{ name = "s1", address = "127.0.0.1:${s1.port}" }]
+`,
+      { file: "tls_reload.toml" },
+    );
+    assert.ok(config, JSON.stringify(diagnostics));
+    return config;
+  };
+  const logger = createLogger({ sink: memorySink(), level: "info" });
+  const ask = async (hostname: string, ca: string) => {
+    // startTls names the server without resolving it (SNI and verification use `hostname`).
+    const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+    const conn = await Deno.startTls(tcp, {
+      hostname,
+      caCerts: [Deno.readTextFileSync(certs + ca)],
+    });
+    try {
+      return await readLine(conn as unknown as Deno.Conn);
+    } finally {
+      conn.close();
+    }
+  };
+  const gen1 = await startProxy(conf("web.pem"), { logger });
+  let gen2: Proxy | null = null;
+  try {
+    assert.equal(await ask("localhost", "ca.pem"), "s1");
+    const listeners = gen1.releaseListeners();
+    gen2 = await startProxy(conf("sni.pem"), { logger, listeners, previous: gen1 });
+    assert.equal(listeners.size, 0, "the TLS listener was handed over, not reopened");
+    await gen1.stop({ graceMs: 0 });
+    assert.equal(await ask("sni.test", "sni_ca.pem"), "s1");
+    await assert.rejects(() => ask("localhost", "ca.pem"));
+  } finally {
+    await gen2?.stop({ graceMs: 0 });
+    await gen1.stop({ graceMs: 0 });
+    await s1.close();
+  }
+});

@@ -80,7 +80,8 @@ export function bindKey(address: ListenAddress): string {
 /** An open listening socket with its accept loop. */
 export class BoundListener {
   readonly key: string;
-  readonly bind: BindConfig;
+  /** The bind it serves; a reload may give a TLS listener new certificates. */
+  bind: BindConfig;
   readonly listener: Acceptor;
   /** The bound address (the real port when 0 was asked). */
   readonly addr: Deno.Addr;
@@ -105,6 +106,19 @@ export class BoundListener {
   /** True once {@linkcode close} was called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Reload: adopts `bind` (same address and kind). A TLS listener switches to its certificates
+   * for new handshakes; returns true when something changed.
+   */
+  updateBind(bind: BindConfig): boolean {
+    const changed = JSON.stringify(bind.tls) !== JSON.stringify(this.bind.tls);
+    this.bind = bind;
+    if (changed && bind.tls !== null && this.listener instanceof TlsListener) {
+      this.listener.setCertificates(bind.tls.certificates);
+    }
+    return changed;
   }
 
   /** Routes new connections to `handler`; null pauses accepting. */

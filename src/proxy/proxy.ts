@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { BackendConfig, Config, FrontendConfig } from "../config/types.ts";
+import type { BackendConfig, BindConfig, Config, FrontendConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { createBalancer } from "./balance/create.ts";
 import {
@@ -150,6 +150,7 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
   const running: RunningFrontend[] = [];
   const opened: BoundListener[] = [];
   const reused: BoundListener[] = [];
+  const retuned: [BoundListener, BindConfig][] = [];
   try {
     for (const fe of config.frontends) {
       const threads = options.threads;
@@ -171,11 +172,20 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
       for (const [i, bind] of binds.entries()) {
         const key = bindKey(bind.address);
         const old = options.listeners?.get(key);
-        if (old !== undefined && !old.closed) {
+        if (old !== undefined && !old.closed && (old.bind.tls === null) === (bind.tls === null)) {
           options.listeners!.delete(key);
+          // Same address and kind: keep the socket; a TLS one takes the new certificates.
+          const before = old.bind;
+          if (old.updateBind(bind)) retuned.push([old, before]);
           reused.push(old);
           listeners.push(old);
           continue;
+        }
+        if (old !== undefined) {
+          // Plain ↔ TLS on the same address: the old socket must go before the new one binds.
+          options.listeners!.delete(key);
+          old.close();
+          await old.done;
         }
         try {
           const bl = await bindListener(bind, i + 1, {
@@ -196,6 +206,7 @@ export async function startProxy(config: Config, options: ProxyOptions): Promise
     }
   } catch (e) {
     for (const bl of opened) bl.close();
+    for (const [bl, before] of retuned) bl.updateBind(before);
     for (const bl of reused) options.listeners!.set(bl.key, bl);
     await Promise.all(opened.map((bl) => bl.done));
     for (const p of pools.values()) p.close();

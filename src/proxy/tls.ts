@@ -131,6 +131,9 @@ export function pickCertificate(
 export class TlsListener {
   readonly addr: Deno.NetAddr;
   readonly #server: tls.Server;
+  /** The certificate list SNI picks from (replaced on reload). */
+  #certs: readonly TlsCertificate[] = [];
+  #contexts = new Map<TlsCertificate, tls.SecureContext>();
   #queue: NodeConn[] = [];
   #waiter: ((c: NodeConn | null) => void) | null = null;
   #closed = false;
@@ -162,16 +165,14 @@ export class TlsListener {
     const address = bind.address;
     if (address.kind !== "inet" || bind.tls === null) throw new Error("TLS needs an inet bind");
     const certs = bind.tls.certificates;
-    const contexts = new Map<TlsCertificate, tls.SecureContext>();
-    for (const c of certs) {
-      contexts.set(c, tls.createSecureContext({ cert: c.certPem, key: c.keyPem }));
-    }
+    let self: TlsListener | null = null;
     const server = tls.createServer({
       cert: certs[0].certPem,
       key: certs[0].keyPem,
       ALPNProtocols: bind.tls.alpn.length > 0 ? [...bind.tls.alpn] : undefined,
       SNICallback(servername, cb) {
-        cb(null, contexts.get(pickCertificate(certs, servername)));
+        const l = self!;
+        cb(null, l.#contexts.get(pickCertificate(l.#certs, servername)));
       },
     });
     const { promise, resolve, reject } = Promise.withResolvers<void>();
@@ -181,7 +182,23 @@ export class TlsListener {
     server.removeListener("error", reject);
     const a = server.address();
     const port = typeof a === "object" && a !== null ? a.port : address.port;
-    return new TlsListener(server, { transport: "tcp", hostname: address.host, port });
+    self = new TlsListener(server, { transport: "tcp", hostname: address.host, port });
+    self.setCertificates(certs);
+    return self;
+  }
+
+  /**
+   * Uses `certs` for new handshakes (SNI picks, the first is the default); connections already
+   * open keep theirs. ALPN protocols stay those the listener was opened with.
+   */
+  setCertificates(certs: readonly TlsCertificate[]): void {
+    const contexts = new Map<TlsCertificate, tls.SecureContext>();
+    for (const c of certs) {
+      contexts.set(c, tls.createSecureContext({ cert: c.certPem, key: c.keyPem }));
+    }
+    this.#certs = certs;
+    this.#contexts = contexts;
+    this.#server.setSecureContext({ cert: certs[0].certPem, key: certs[0].keyPem });
   }
 
   /** The next handshaken connection; rejects once closed. */

@@ -54,6 +54,7 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   writePidfile(config, logger);
   let lastReload: ProcessInfo["lastReload"] = null;
   let reloading: Promise<unknown> = Promise.resolve();
+  let adminUpdate: Promise<void> = Promise.resolve();
   /** Serialised reloads (SIGHUP and the admin API share them). */
   const reloadNow = (): Promise<{ ok: boolean; errors: string[] }> => {
     const run = reloading.then(async () => {
@@ -61,7 +62,10 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
       const result = await reload(graph, config.file, logger);
       graph = result.graph;
       lastReload = { at: Date.now(), ok: result.ok, errors: result.errors };
-      await admin.update(graph.config.admin);
+      // Not awaited here: a reload asked through the admin endpoint must answer before that
+      // endpoint can be restarted (its stop waits for the request in flight).
+      const adminConfig = graph.config.admin;
+      adminUpdate = adminUpdate.then(() => admin.update(adminConfig));
       await notifySystemd(`READY=1\nSTATUS=serving ${graph.config.file}`);
       return { ok: result.ok, errors: result.errors };
     });
@@ -92,6 +96,7 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   logger.log("notice", `${why}: stopping (grace ${graph.config.global.gracePeriod}ms)`);
   Deno.removeSignalListener("SIGHUP", onHup);
   await reloading;
+  await adminUpdate;
   await admin.stop();
   await graph.stop({ graceMs: graph.config.global.gracePeriod });
   removePidfile(graph.config);
