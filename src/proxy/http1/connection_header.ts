@@ -14,6 +14,7 @@
  */
 
 import { trimLws } from "./head.ts";
+import { equalsLower } from "./chars.ts";
 import type { HeaderList, RequestHead, ResponseHead } from "./types.ts";
 
 /** HAProxy connection mode (the strongest of frontend and backend settings wins). */
@@ -65,6 +66,12 @@ export function errorConnectionValue(
  * Connection header left empty) and with `token` added (to the first remaining Connection
  * header, or as a new `connection` header at the end). */
 function rewriteConnection(headers: HeaderList, token: string | null): HeaderList {
+  // The common case, no Connection header to rewrite: no copy (callers only read the result).
+  if (
+    token === null && !headers.some((h) => h[0].length === 10 && equalsLower(h[0], "connection"))
+  ) {
+    return headers;
+  }
   const out: HeaderList = [];
   let first = -1;
   for (const h of headers) {
