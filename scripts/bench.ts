@@ -5,7 +5,8 @@
  * here is stopped by pid.
  *
  *   scripts/bench [--rounds 5] [--duration 5] [--connections 32] [--case l4|l7] [--rate 2000]
- *                 [--haproxy-threads N]   (both proxies run N threads; default one per CPU)
+ *                 [--haproxy-threads N] [--halb-threads M]
+ *   (threads: HAProxy N, default one per CPU as HAProxy's own default; halb M, default N)
  *
  * `--case l7` runs both proxies in HTTP mode with `option forwardfor`, keep-alive on both sides,
  * and adds a fixed-rate run (`--rate` requests/s over 16 connections, paced by a wrk Lua delay)
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "32" },
     case: { type: "string", default: "l4" },
     "haproxy-threads": { type: "string", default: "" },
+    "halb-threads": { type: "string", default: "" },
     rate: { type: "string", default: "2000" },
   },
 });
@@ -129,6 +131,7 @@ http {
   // Both get the same number of threads: HAProxy's default is one per CPU.
   const nthreads = Number(values["haproxy-threads"] || navigator.hardwareConcurrency);
   const threads = `  nbthread ${nthreads}\n`;
+  const halbThreads = Number(values["halb-threads"] || nthreads);
   await Deno.writeTextFile(
     `${dir}/haproxy.cfg`,
     `global
@@ -151,7 +154,7 @@ backend be
     `${dir}/halb.toml`,
     `[global]
 maxconn = 4000
-nbthread = ${nthreads}
+nbthread = ${halbThreads}
 log_level = "warning"
 [defaults]
 mode = "${mode}"
@@ -198,7 +201,8 @@ server = [
   };
   const mh = median(results.haproxy), mb = median(results.halb);
   console.log(
-    `case ${values.case} (mode ${mode}), ${nthreads} threads each, wrk -t1 -c${connections} ` +
+    `case ${values.case} (mode ${mode}), threads haproxy ${nthreads} halb ${halbThreads}, ` +
+      `wrk -t1 -c${connections} ` +
       `-d${duration}s, ${rounds} rounds, ` +
       `nproc ${navigator.hardwareConcurrency}`,
   );
