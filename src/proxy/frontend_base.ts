@@ -10,6 +10,8 @@ import type { FrontendConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { type AcceptHandler, type BoundListener, ConnLimit } from "./listener.ts";
 import type { ClientConn } from "./io.ts";
+import { formatPeer } from "../log/format.ts";
+import { formatConnectLine } from "../log/tcplog.ts";
 
 /** Plain-data counters of a frontend. */
 export interface FrontendCounters {
@@ -40,7 +42,13 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
   bytesIn = 0;
   bytesOut = 0;
   total = 0;
+  /** Writes a finished traffic line (tcplog/httplog), or null when this frontend does not. */
+  readonly trafficLog: ((line: string) => void) | null;
+  /** `option dontlognull`. */
+  readonly dontlognull: boolean;
   protected readonly logger: Logger;
+  /** No log option: HAProxy's "Connect from" line at accept time instead. */
+  readonly #connectLine: boolean;
   #stopping = false;
   #drained: (() => void) | null = null;
 
@@ -50,6 +58,14 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
     this.limit = new ConnLimit(config.maxconn);
     this.global = options.global;
     this.logger = options.logger;
+    this.dontlognull = config.dontlognull;
+    // tcplog and httplog are each frontend's detailed line (httplog falls back to tcplog in tcp
+    // mode, as HAProxy does; an http frontend writes httplog for both).
+    const logger = options.logger;
+    this.trafficLog = config.log && config.logStyle !== "connect"
+      ? (line: string) => logger.traffic(line)
+      : null;
+    this.#connectLine = config.log && config.logStyle === "connect";
   }
 
   /** True once draining started. */
@@ -57,8 +73,11 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
     return this.#stopping;
   }
 
-  /** Creates the session of a connection that got its slots (the base runs it). */
-  protected abstract createSession(conn: ClientConn, listener: BoundListener): S;
+  /**
+   * Creates the session of a connection that got its slots (the base runs it); `peer` is the
+   * client as logs print it.
+   */
+  protected abstract createSession(conn: ClientConn, peer: string): S;
 
   /** Null while below frontend and global maxconn; else resolves when a slot may have freed. */
   admit(): Promise<void> | null {
@@ -132,7 +151,15 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
     this.limit.take();
     this.global.take();
     this.total++;
-    const session = this.createSession(conn, listener);
+    const peer = formatPeer(conn.remoteAddr, listener.id);
+    if (this.#connectLine) {
+      this.logger.traffic(formatConnectLine(peer, {
+        localPeer: formatPeer(conn.localAddr, listener.id),
+        frontendName: this.name,
+        mode: this.config.mode,
+      }));
+    }
+    const session = this.createSession(conn, peer);
     this.sessions.add(session);
     session.run().catch((e) => this.internalError(String(e)));
   }

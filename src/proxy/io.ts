@@ -54,8 +54,9 @@ export class ReadBuffer {
   }
 
   /**
-   * Reads once from `conn` after the pending bytes; resolves to the count, or null at EOF. (A
-   * plain function returning the read's own promise: no extra async frame on the hot path.)
+   * Reads once from `conn` after the pending bytes; resolves to the count, or null at EOF or
+   * when the connection failed (reset, closed under the read). A plain function returning the
+   * read's own promise: no extra async frame on the hot path.
    */
   fill(conn: ByteConn): Promise<number | null> {
     if (this.end === this.buf.length) {
@@ -69,13 +70,17 @@ export class ReadBuffer {
         this.buf = bigger;
       }
     }
-    return conn.read(this.buf.subarray(this.end)).then(this.#commit);
+    return conn.read(this.buf.subarray(this.end)).then(this.#commit, endOfStream);
   }
 
   readonly #commit = (n: number | null): number | null => {
     if (n !== null) this.end += n;
     return n;
   };
+}
+
+function endOfStream(): null {
+  return null;
 }
 
 /** Writes all of `data`; rejects when the peer is gone. */

@@ -9,15 +9,13 @@
  */
 import type { FrontendConfig } from "../config/types.ts";
 import type { Logger } from "../log/logger.ts";
-import { formatPeer } from "../log/format.ts";
-import { formatConnectLine } from "../log/tcplog.ts";
-import type { BoundListener, ConnLimit } from "./listener.ts";
+import type { ConnLimit } from "./listener.ts";
 import type { ServerPool } from "./server_pool.ts";
 import { type SessionHost, TcpSession } from "./tcp_session.ts";
 import { FrontendBase } from "./frontend_base.ts";
-import { addrHost, addrPort, type ClientConn } from "./io.ts";
+import type { ClientConn } from "./io.ts";
 import { condMatches } from "./http/acl.ts";
-import type { HttpTxn } from "./http/txn.ts";
+import { connInfo, type HttpTxn } from "./http/txn.ts";
 import type { RequestHead } from "./http1/types.ts";
 
 export type { FrontendCounters } from "./frontend_base.ts";
@@ -37,22 +35,12 @@ export class TcpFrontend extends FrontendBase<TcpSession> implements SessionHost
   readonly backendName: string | null;
   readonly #pools: ReadonlyMap<string, ServerPool>;
   readonly timeoutClient: number | null;
-  readonly trafficLog: ((line: string) => void) | null;
-  readonly dontlognull: boolean;
-  #connectLine: boolean;
 
   constructor(config: FrontendConfig, options: TcpFrontendOptions) {
     super(config, options);
     this.#pools = options.pools;
     this.backendName = config.defaultBackend;
     this.timeoutClient = config.timeout.client;
-    this.dontlognull = config.dontlognull;
-    // `httplog` on a tcp frontend falls back to tcplog, as HAProxy does.
-    const logger = options.logger;
-    this.trafficLog = config.log && config.logStyle !== "connect"
-      ? (line: string) => logger.traffic(line)
-      : null;
-    this.#connectLine = config.log && config.logStyle === "connect";
   }
 
   /** SessionHost: the first `use_backend` whose condition holds for this connection. */
@@ -74,15 +62,7 @@ export class TcpFrontend extends FrontendBase<TcpSession> implements SessionHost
     };
   }
 
-  protected createSession(conn: ClientConn, listener: BoundListener): TcpSession {
-    const peer = formatPeer(conn.remoteAddr, listener.id);
-    if (this.#connectLine) {
-      this.logger.traffic(formatConnectLine(peer, {
-        localPeer: formatPeer(conn.localAddr, listener.id),
-        frontendName: this.name,
-        mode: "tcp",
-      }));
-    }
+  protected createSession(conn: ClientConn, peer: string): TcpSession {
     return new TcpSession(conn, this, peer);
   }
 }
@@ -112,16 +92,7 @@ const NO_REQUEST: RequestHead = Object.freeze({
 
 function connectionTxn(client: ClientConn, frontend: string): HttpTxn {
   return {
-    conn: {
-      src: addrHost(client.remoteAddr),
-      srcPort: addrPort(client.remoteAddr),
-      dst: addrHost(client.localAddr),
-      dstPort: addrPort(client.localAddr),
-      ssl: client.tls !== undefined,
-      sni: client.tls?.sni ?? null,
-      alpn: client.tls?.alpn ?? null,
-      tlsVersion: client.tls?.version ?? null,
-    },
+    conn: connInfo(client),
     req: NO_REQUEST,
     res: null,
     vars: new Map(),

@@ -7,11 +7,9 @@
  */
 import type { FrontendConfig } from "../../config/types.ts";
 import type { Logger } from "../../log/logger.ts";
-import { formatPeer } from "../../log/format.ts";
-import { formatConnectLine } from "../../log/tcplog.ts";
 import { FrontendBase, type FrontendSession } from "../frontend_base.ts";
 import type { ClientConn } from "../io.ts";
-import type { BoundListener, ConnLimit } from "../listener.ts";
+import type { ConnLimit } from "../listener.ts";
 import {
   type HttpBackend,
   type HttpCounters,
@@ -38,21 +36,11 @@ export class HttpFrontend extends FrontendBase<HttpSession> implements HttpSessi
     invalid: 0,
     responses: [0, 0, 0, 0, 0, 0],
   };
-  readonly trafficLog: ((line: string) => void) | null;
-  readonly dontlognull: boolean;
-  readonly #connectLine: boolean;
 
   constructor(config: FrontendConfig, options: HttpFrontendOptions) {
     super(config, options);
     this.pipeline = new L7Pipeline(config, options.backends);
     this.timeout = config.timeout;
-    this.dontlognull = config.dontlognull;
-    const logger = options.logger;
-    // halb writes httplog lines for an http frontend whether `httplog` or `tcplog` is set.
-    this.trafficLog = config.log && config.logStyle !== "connect"
-      ? (line: string) => logger.traffic(line)
-      : null;
-    this.#connectLine = config.log && config.logStyle === "connect";
   }
 
   /** Reload: continues the counters of the previous generation's frontend of the same name. */
@@ -68,15 +56,7 @@ export class HttpFrontend extends FrontendBase<HttpSession> implements HttpSessi
     return this.config.defaultBackend;
   }
 
-  protected createSession(conn: ClientConn, listener: BoundListener): HttpSession {
-    const peer = formatPeer(conn.remoteAddr, listener.id);
-    if (this.#connectLine) {
-      this.logger.traffic(formatConnectLine(peer, {
-        localPeer: formatPeer(conn.localAddr, listener.id),
-        frontendName: this.name,
-        mode: "http",
-      }));
-    }
+  protected createSession(conn: ClientConn, peer: string): HttpSession {
     return new HttpSession(conn, this, peer);
   }
 }

@@ -35,8 +35,6 @@ import type { RequestHead, ResponseHead } from "../http1/types.ts";
 import { type PoolServer, QueueTicket, type ServerPool } from "../server_pool.ts";
 import type { ConnLimit } from "../listener.ts";
 import {
-  addrHost,
-  addrPort,
   type ClientConn,
   closeQuietly,
   concatBytes,
@@ -45,7 +43,7 @@ import {
   writeAll,
 } from "../io.ts";
 import { connectServer, type IdlePool, type ServerConn } from "./server_conn.ts";
-import type { ConnInfo, HttpTxn } from "./txn.ts";
+import { type ConnInfo, connInfo, type HttpTxn } from "./txn.ts";
 import { type L7Backend, L7Pipeline, type RequestDecision } from "./pipeline.ts";
 
 /** A backend as the HTTP engine runs it. */
@@ -166,16 +164,7 @@ export class HttpSession {
     this.client = client;
     this.host = host;
     this.clientPeer = clientPeer;
-    this.#info = {
-      src: addrHost(client.remoteAddr),
-      srcPort: addrPort(client.remoteAddr),
-      dst: addrHost(client.localAddr),
-      dstPort: addrPort(client.localAddr),
-      ssl: client.tls !== undefined,
-      sni: client.tls?.sni ?? null,
-      alpn: client.tls?.alpn ?? null,
-      tlsVersion: client.tls?.version ?? null,
-    };
+    this.#info = connInfo(client);
   }
 
   /** Serves the connection to its end; never rejects. */
@@ -297,12 +286,7 @@ export class HttpSession {
         // A body event cannot happen between messages; treat as a protocol error.
         throw new SessionEnd();
       }
-      let n: number | null;
-      try {
-        n = await rbuf.fill(this.client);
-      } catch {
-        n = null;
-      }
+      const n = await rbuf.fill(this.client);
       if (n === null) {
         this.#disarm();
         const expired = this.#expired;
@@ -645,14 +629,10 @@ export class HttpSession {
       if (ev.type === "head") throw new SessionEnd();
       // need_more: send what we have, then read more of the body.
       if (!(await flush())) return "server-error";
-      this.#arm(W_CLIENT, this.host.timeout.client, 0);
-      let n: number | null;
-      try {
-        n = await rbuf.fill(this.client);
-      } catch {
-        n = null;
-      }
-      this.#disarm();
+      const n = await this.#fillTimed(rbuf, this.client, {
+        watch: W_CLIENT,
+        ms: this.host.timeout.client,
+      });
       if (n === null) {
         this.#setTerm(t, this.#expired === W_CLIENT ? "c" : "C", "D");
         this.#closeServer();
@@ -715,12 +695,7 @@ export class HttpSession {
         }
         if (ev.type === "error") return "invalid";
         if (ev.type !== "need_more") return "invalid";
-        let n: number | null;
-        try {
-          n = await rbuf.fill(sc.conn);
-        } catch {
-          n = null;
-        }
+        const n = await rbuf.fill(sc.conn);
         if (n === null) {
           if (this.#expired === W_SERVER) return "timeout";
           if (this.#killed) throw new SessionEnd();
@@ -829,14 +804,7 @@ export class HttpSession {
       }
       this.#arm(W_CLIENT, host.timeout.client, 0);
       await flush();
-      this.#arm(W_DATA, o.be.timeout.server, 0);
-      let n: number | null;
-      try {
-        n = await rbuf.fill(sc.conn);
-      } catch {
-        n = null;
-      }
-      this.#disarm();
+      const n = await this.#fillTimed(rbuf, sc.conn, { watch: W_DATA, ms: o.be.timeout.server });
       if (n === null) {
         if (res.bodyKind === "close") {
           sc.parser.eof?.();
@@ -926,14 +894,10 @@ export class HttpSession {
         continue;
       }
       if (ev.type !== "need_more") return false;
-      this.#arm(W_CLIENT, this.host.timeout.client, 0);
-      let n: number | null;
-      try {
-        n = await rbuf.fill(this.client);
-      } catch {
-        n = null;
-      }
-      this.#disarm();
+      const n = await this.#fillTimed(rbuf, this.client, {
+        watch: W_CLIENT,
+        ms: this.host.timeout.client,
+      });
       if (n === null) return false;
     }
   }
@@ -1025,6 +989,18 @@ export class HttpSession {
   }
 
   // ------------------------------------------------------------------ watchdog
+
+  /** One read under the watchdog: `watch` armed with `ms` while it waits. */
+  async #fillTimed(
+    rbuf: ReadBuffer,
+    conn: ClientConn,
+    o: { watch: Watch; ms: number | null },
+  ): Promise<number | null> {
+    this.#arm(o.watch, o.ms, 0);
+    const n = await rbuf.fill(conn);
+    this.#disarm();
+    return n;
+  }
 
   /** Sets the deadline of the current phase (`ms` null: none); `from` 0 means now. */
   #arm(watch: Watch, ms: number | null, from: number): void {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { RequestHead, ResponseHead } from "../http1/types.ts";
+import { addrHost, addrPort, type ClientConn } from "../io.ts";
 
 /** Facts of the client connection, fixed for its lifetime. */
 export interface ConnInfo {
@@ -41,4 +42,18 @@ export interface HttpTxn {
   backend: string | null;
   /** The server once assigned, else null. */
   server: string | null;
+}
+
+/** The facts of a client connection, as the rules see them. */
+export function connInfo(conn: ClientConn): ConnInfo {
+  return {
+    src: addrHost(conn.remoteAddr),
+    srcPort: addrPort(conn.remoteAddr),
+    dst: addrHost(conn.localAddr),
+    dstPort: addrPort(conn.localAddr),
+    ssl: conn.tls !== undefined,
+    sni: conn.tls?.sni ?? null,
+    alpn: conn.tls?.alpn ?? null,
+    tlsVersion: conn.tls?.version ?? null,
+  };
 }
