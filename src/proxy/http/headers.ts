@@ -39,6 +39,11 @@ export function getHeaderValues(head: MessageHead, lowerName: string | null): st
 
 /** Splits a list header value at commas outside double quotes, trimming blanks of each part. */
 export function splitValues(value: string): string[] {
+  return splitRaw(value).map(trimBlanks);
+}
+
+/** Splits a value at commas outside double quotes, keeping each piece's blanks. */
+export function splitRaw(value: string): string[] {
   const out: string[] = [];
   let start = 0;
   let quoted = false;
@@ -47,11 +52,11 @@ export function splitValues(value: string): string[] {
     if (c === 0x22) quoted = !quoted;
     else if (c === 0x5c && quoted) i++;
     else if (c === 0x2c && !quoted) {
-      out.push(trimBlanks(value.slice(start, i)));
+      out.push(value.slice(start, i));
       start = i + 1;
     }
   }
-  out.push(trimBlanks(value.slice(start)));
+  out.push(value.slice(start));
   return out;
 }
 

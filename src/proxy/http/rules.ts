@@ -30,6 +30,7 @@ import {
   encodeLatin1,
   replaceHeaderAt,
   setHeader,
+  splitRaw,
   trimBlanks,
 } from "./headers.ts";
 import { renderFormat } from "./log_format.ts";
@@ -111,24 +112,6 @@ function replaceHeader(
     });
     replaceHeaderAt(head, i, pieces.join(","));
   }
-}
-
-/** Splits a value at commas outside double quotes, keeping each piece's blanks. */
-function splitRaw(value: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x5c && quoted) i++;
-    else if (c === 0x2c && !quoted) {
-      out.push(value.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start));
-  return out;
 }
 
 /** Where the path of a request target starts and ends (end = the `?` or the end). */
