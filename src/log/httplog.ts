@@ -8,8 +8,9 @@
  */
 import { formatLogDate } from "./format.ts";
 
-/** The fields of one httplog line, named after HAProxy's log-format variables. */
-export interface HttpLogRecord {
+/** The fields of one httplog line, named after HAProxy's log-format variables (a type alias of
+ * plain fields, so it serves as JSON log fields as it is). */
+export type HttpLogRecord = {
   /** `%ci:%cp`, already formatted. */
   readonly clientPeer: string;
   /** `%tr`: when the first byte of the request arrived (epoch ms). */
@@ -46,7 +47,7 @@ export interface HttpLogRecord {
   readonly backendQueue: number;
   /** `%r`: the request line as received, or null for `<BADREQ>`. */
   readonly requestLine: string | null;
-}
+};
 
 /** Formats an `option httplog` line, byte for byte as HAProxy 2.6 with `format raw`. */
 export function formatHttpLog(r: HttpLogRecord): string {

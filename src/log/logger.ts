@@ -12,7 +12,12 @@ export interface LogEntry {
   readonly level: LogLevel;
   readonly kind: "event" | "traffic";
   readonly line: string;
+  /** A traffic line's fields (HAProxy's log-format variables by name), for JSON output. */
+  readonly fields?: LogFields;
 }
+
+/** Structured fields of a traffic line. */
+export type LogFields = Readonly<Record<string, string | number | boolean | null>>;
 
 /** A log sink: writes entries to one destination. */
 export interface LogSink {
@@ -24,8 +29,8 @@ export interface LogSink {
 export interface Logger {
   /** Operational events at a syslog severity; dropped below the configured level. */
   log(level: LogLevel, message: string): void;
-  /** A finished traffic line (tcplog/httplog/JSON), logged at "info". */
-  traffic(line: string): void;
+  /** A finished traffic line (tcplog/httplog), logged at "info"; `fields` feed JSON output. */
+  traffic(line: string, fields?: LogFields): void;
 }
 
 /** Options for {@linkcode createLogger}. */
@@ -44,8 +49,8 @@ export function createLogger(options: LoggerOptions): Logger {
     log(level, message) {
       if (LOG_LEVELS.indexOf(level) <= max) sink.write({ level, kind: "event", line: message });
     },
-    traffic(line) {
-      if (INFO <= max) sink.write({ level: "info", kind: "traffic", line });
+    traffic(line, fields) {
+      if (INFO <= max) sink.write({ level: "info", kind: "traffic", line, fields });
     },
   };
 }

@@ -48,7 +48,8 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 /**
  * Formats an entry's text. Text mode: traffic lines as they are (HAProxy's raw format), events as
- * `[LEVEL] message`. JSON mode: one object per line with time, level, kind and msg.
+ * `[LEVEL] message`. JSON mode: one object per line with time, level, kind and msg, plus a
+ * traffic line's fields (client, frontend, backend, server, timers, status, bytes, ...).
  */
 export function formatEntry(
   entry: LogEntry,
@@ -60,6 +61,7 @@ export function formatEntry(
       level: entry.level,
       kind: entry.kind,
       msg: entry.line,
+      ...entry.fields,
     });
   }
   return entry.kind === "traffic" ? entry.line : `[${entry.level.toUpperCase()}] ${entry.line}`;

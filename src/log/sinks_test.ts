@@ -23,6 +23,21 @@ Deno.test("formatEntry() keeps traffic lines raw and tags events in text mode", 
   });
 });
 
+Deno.test("formatEntry() puts a traffic line's fields beside msg in JSON mode", () => {
+  const t: LogEntry = {
+    level: "info",
+    kind: "traffic",
+    line: "127.0.0.1:5 [..] fe be/s1 0/0/1/2/3 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+    fields: { clientPeer: "127.0.0.1:5", serverName: "s1", status: 200, redispatched: false },
+  };
+  const j = JSON.parse(formatEntry(t, { format: "json", now: 0 }));
+  assert.equal(j.msg, t.line);
+  assert.equal(j.status, 200);
+  assert.equal(j.serverName, "s1");
+  assert.equal(j.redispatched, false);
+  assert.equal(formatEntry(t, { format: "text", now: 0 }), t.line);
+});
+
 Deno.test("syslog sinks deliver RFC 3164 datagrams over UDP and unix sockets", async () => {
   const udp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (udp.addr as Deno.NetAddr).port;

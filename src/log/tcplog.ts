@@ -7,6 +7,7 @@
  * @module
  */
 import { formatLogDate } from "./format.ts";
+import type { LogFields } from "./logger.ts";
 
 /** The fields of one tcplog line, named after HAProxy's log-format variables. */
 export interface TcpLogRecord {
@@ -67,4 +68,28 @@ export function formatConnectLine(
 ): string {
   return "Connect from " + clientPeer + " to " + options.localPeer + " (" + options.frontendName +
     "/" + (options.mode === "tcp" ? "TCP" : "HTTP") + ")";
+}
+
+/** The record's fields as plain data (for JSON log output). */
+export function tcpLogFields(r: TcpLogRecord): LogFields {
+  return {
+    clientPeer: r.clientPeer,
+    acceptDate: r.acceptDate,
+    frontendName: r.frontendName,
+    backendName: r.backendName,
+    serverName: r.serverName,
+    tw: r.tw,
+    tc: r.tc,
+    tt: r.tt,
+    bytesToClient: r.bytesToClient,
+    termination: r.termination,
+    actconn: r.actconn,
+    feconn: r.feconn,
+    beconn: r.beconn,
+    srvconn: r.srvconn,
+    retries: r.retries,
+    redispatched: r.redispatched,
+    srvQueue: r.srvQueue,
+    backendQueue: r.backendQueue,
+  };
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { FrontendConfig } from "../config/types.ts";
-import type { Logger } from "../log/logger.ts";
+import type { LogFields, Logger } from "../log/logger.ts";
 import { type AcceptHandler, type BoundListener, ConnLimit } from "./listener.ts";
 import type { ClientConn } from "./io.ts";
 import { formatPeer } from "../log/format.ts";
@@ -43,7 +43,7 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
   bytesOut = 0;
   total = 0;
   /** Writes a finished traffic line (tcplog/httplog), or null when this frontend does not. */
-  readonly trafficLog: ((line: string) => void) | null;
+  readonly trafficLog: ((line: string, fields: LogFields) => void) | null;
   /** `option dontlognull`. */
   readonly dontlognull: boolean;
   protected readonly logger: Logger;
@@ -63,7 +63,7 @@ export abstract class FrontendBase<S extends FrontendSession> implements AcceptH
     // mode, as HAProxy does; an http frontend writes httplog for both).
     const logger = options.logger;
     this.trafficLog = config.log && config.logStyle !== "connect"
-      ? (line: string) => logger.traffic(line)
+      ? (line: string, fields: LogFields) => logger.traffic(line, fields)
       : null;
     this.#connectLine = config.log && config.logStyle === "connect";
   }

@@ -9,7 +9,8 @@
  * @module
  */
 import type { BackendConfig } from "../config/types.ts";
-import { formatTcpLog, type TcpLogRecord } from "../log/tcplog.ts";
+import { formatTcpLog, tcpLogFields, type TcpLogRecord } from "../log/tcplog.ts";
+import type { LogFields } from "../log/logger.ts";
 import { parseIP } from "../sys/sockaddr.ts";
 import { type PoolServer, QueueTicket, type ServerPool } from "./server_pool.ts";
 import type { ConnLimit } from "./listener.ts";
@@ -36,7 +37,7 @@ export interface SessionHost {
   /** Called once when the session has fully ended (after logging, slots released). */
   sessionDone(session: TcpSession): void;
   /** Writes a finished traffic line, or null when this frontend does not log traffic at end. */
-  readonly trafficLog: ((line: string) => void) | null;
+  readonly trafficLog: ((line: string, fields: LogFields) => void) | null;
   /** `option dontlognull`. */
   readonly dontlognull: boolean;
   /** Reports an unexpected internal error. */
@@ -509,7 +510,7 @@ export class TcpSession implements TcpLogRecord {
       this.feconn = host.limit.cur;
       this.beconn = pool?.cur ?? 0;
       this.srvconn = srv?.cur ?? 0;
-      log(formatTcpLog(this));
+      log(formatTcpLog(this), tcpLogFields(this));
     }
     host.sessionDone(this);
   }

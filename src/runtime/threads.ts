@@ -84,7 +84,7 @@ class ProxyWorker {
     this.worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
       if (m.type === "log") {
-        if (m.entry.kind === "traffic") logger.traffic(m.entry.line);
+        if (m.entry.kind === "traffic") logger.traffic(m.entry.line, m.entry.fields);
         else logger.log(m.entry.level, m.entry.line);
       } else if (m.type === "snapshot") this.snapshot = m.snapshot;
       if (m.type === "started" || m.type === "stopped") this.#waiting.shift()?.(m);

@@ -23,8 +23,8 @@ const logger: Logger = {
   log(level, line) {
     post({ type: "log", entry: { level, kind: "event", line } });
   },
-  traffic(line) {
-    post({ type: "log", entry: { level: "info", kind: "traffic", line } });
+  traffic(line, fields) {
+    post({ type: "log", entry: { level: "info", kind: "traffic", line, fields } });
   },
 };
 

@@ -12,7 +12,8 @@
  * @module
  */
 import type { BackendConfig } from "../../config/types.ts";
-import { formatHttpLog } from "../../log/httplog.ts";
+import { formatHttpLog, type HttpLogRecord } from "../../log/httplog.ts";
+import type { LogFields } from "../../log/logger.ts";
 import {
   clientKeepsAlive,
   forwardRequestHeaders,
@@ -77,7 +78,7 @@ export interface HttpSessionHost {
   bytesOut: number;
   /** True while the frontend drains: keep-alive connections close after their response. */
   readonly stopping: boolean;
-  readonly trafficLog: ((line: string) => void) | null;
+  readonly trafficLog: ((line: string, fields: LogFields) => void) | null;
   readonly dontlognull: boolean;
   sessionDone(session: HttpSession): void;
   internalError(message: string): void;
@@ -961,7 +962,7 @@ export class HttpSession {
     const pool = this.#backend?.pool;
     const cause = t.cause;
     const phase = cause === "-" ? "-" : t.phase;
-    host.trafficLog(formatHttpLog({
+    const record: HttpLogRecord = {
       clientPeer: this.clientPeer,
       requestDate: t.requestDate,
       frontendName: this.#info.ssl ? host.name + "~" : host.name,
@@ -984,7 +985,8 @@ export class HttpSession {
       srvQueue: t.srvQueue,
       backendQueue: t.backendQueue,
       requestLine: t.requestLine,
-    }));
+    };
+    host.trafficLog(formatHttpLog(record), record);
     t.requestDate = 0;
   }
 
