@@ -109,7 +109,6 @@ function syslogSink(
   const tag = options.tag ?? "halb";
   const now = options.now ?? Date.now;
   let conn: Deno.DatagramConn | null = null;
-  let localPath: string | null = null;
   let dest: Deno.Addr;
   if (target.kind === "syslog-udp") {
     dest = { transport: "udp", hostname: target.host, port: target.port };
@@ -122,8 +121,11 @@ function syslogSink(
       const any = target.host.includes(":") ? "::" : "0.0.0.0";
       conn = Deno.listenDatagram({ transport: "udp", hostname: any, port: 0 });
     } else {
-      localPath = `${Deno.env.get("TMPDIR") ?? "/tmp"}/halb-log-${Deno.pid}-${Date.now()}.sock`;
-      conn = Deno.listenDatagram({ transport: "unixpacket", path: localPath });
+      // An abstract name: nothing is written to the file system (works under ProtectSystem).
+      conn = Deno.listenDatagram({
+        transport: "unixpacket",
+        path: `\0halb-log/${Deno.pid}/${crypto.randomUUID()}`,
+      });
     }
     return conn;
   }
@@ -143,13 +145,6 @@ function syslogSink(
     close() {
       conn?.close();
       conn = null;
-      if (localPath) {
-        try {
-          Deno.removeSync(localPath);
-        } catch {
-          // already gone
-        }
-      }
     },
   };
 }

@@ -27,7 +27,7 @@ Deno.test("formatEntry() puts a traffic line's fields beside msg in JSON mode", 
   const t: LogEntry = {
     level: "info",
     kind: "traffic",
-    line: "127.0.0.1:5 [..] fe be/s1 0/0/1/2/3 200 10 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\"",
+    line: '127.0.0.1:5 [..] fe be/s1 0/0/1/2/3 200 10 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"',
     fields: { clientPeer: "127.0.0.1:5", serverName: "s1", status: 200, redispatched: false },
   };
   const j = JSON.parse(formatEntry(t, { format: "json", now: 0 }));
