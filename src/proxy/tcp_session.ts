@@ -1,18 +1,17 @@
 /**
- * One proxied TCP connection (HAProxy's stream in `mode tcp`): server assignment through the
- * backend's {@linkcode ServerPool} (queueing when servers are full), connect with `timeout
- * connect`, `retries` with a min(connect, 1 s) pause, redispatch on the last retry, then two
- * read/write loops over reused 64 KiB buffers with half-close propagation (`closeWrite()`), and
+ * One proxied TCP connection (HAProxy's stream in `mode tcp`): a server connection through
+ * {@linkcode establish} (queues, retries, redispatch), then two read/write loops over pooled
+ * 32 KiB buffers (two per direction) with half-close propagation (`closeWrite()`), and
  * `timeout client` / `timeout server` as inactivity timeouts enforced by a single lazily re-armed
  * timer. The session records HAProxy's two-letter termination state and its log fields.
  *
  * @module
  */
-import type { BackendConfig } from "../config/types.ts";
 import { formatTcpLog, tcpLogFields, type TcpLogRecord } from "../log/tcplog.ts";
 import type { LogFields } from "../log/logger.ts";
 import { parseIP } from "../sys/sockaddr.ts";
-import { type PoolServer, QueueTicket, type ServerPool } from "./server_pool.ts";
+import type { PoolServer, QueueTicket, ServerPool } from "./server_pool.ts";
+import { dialServer, establish } from "./establish.ts";
 import type { ConnLimit } from "./listener.ts";
 import { type ByteConn, type ClientConn, writeAll } from "./io.ts";
 
@@ -61,10 +60,6 @@ const READING = 1;
 const WRITING = 2;
 const DONE = 3;
 
-function abortForTimeout(ac: AbortController): void {
-  ac.abort("timeout");
-}
-
 /** Hash key for `balance source`: the client address bytes (IPv4-mapped IPv6 as IPv4). */
 export function clientKey(addr: Deno.Addr): Uint8Array | null {
   if (addr.transport !== "tcp") return null;
@@ -82,7 +77,7 @@ export function clientKey(addr: Deno.Addr): Uint8Array | null {
 /** One client connection and, once established, its server connection. */
 export class TcpSession implements TcpLogRecord {
   readonly client: ClientConn;
-  server: Deno.Conn | null = null;
+  server: ByteConn | null = null;
   readonly host: SessionHost;
   // ---- log record fields
   readonly clientPeer: string;
@@ -113,8 +108,8 @@ export class TcpSession implements TcpLogRecord {
   #srv: PoolServer | null = null;
   #inBackend = false;
   #ticket: QueueTicket | null = null;
-  #connectAbort: AbortController | null = null;
-  #wake: (() => void) | null = null;
+  /** Aborted by a kill: ends a queue wait, a connect or a retry pause. */
+  readonly #abort = new AbortController();
   #killed = false;
   #closed = false;
   #c2s = IDLE;
@@ -162,8 +157,7 @@ export class TcpSession implements TcpLogRecord {
     if (this.#killed) return;
     this.#killed = true;
     if (this.cause === "-") this.cause = "K";
-    this.#connectAbort?.abort("killed");
-    this.#wake?.();
+    this.#abort.abort("killed");
     if (this.#ticket !== null) {
       this.pool?.cancel(this.#ticket);
       this.#ticket.resolve(null);
@@ -184,123 +178,22 @@ export class TcpSession implements TcpLogRecord {
     if (++pool.cur > pool.max) pool.max = pool.cur;
     pool.total++;
     const key = be.balance.algorithm === "source" ? clientKey(this.client.remoteAddr) : null;
-    const start = Date.now();
-    let connectStart = -1;
-    let avoid: PoolServer | undefined;
-    let left = be.retries;
-    this.tw = 0;
-    for (;;) {
-      if (this.#srv === null) {
-        if (!(await this.#assign(pool, key, avoid, start))) return false;
-      }
-      const srv = this.#srv!;
-      if (connectStart < 0) connectStart = Date.now();
-      this.phase = "C";
-      const result = await this.#connect(srv, be);
-      if (typeof result !== "string") {
-        if (this.#killed) {
-          closeQuietly(result);
-          return false;
-        }
-        this.server = result;
-        this.tc = Date.now() - connectStart;
-        return true;
-      }
-      if (this.#killed) return false;
-      if (left === 0) {
-        srv.connectErrors++;
-        pool.connectErrors++;
-        this.#fail(result === "timeout" ? "s" : "S", "C");
-        return false;
-      }
-      left--;
-      this.retries++;
-      srv.retries++;
-      pool.retries++;
-      if (be.redispatch && left === 0 && pool.servers.length > 1) {
-        srv.redispatches++;
-        pool.redispatches++;
-        this.redispatched = true;
-        pool.release(srv);
-        this.#srv = null;
-        avoid = srv;
-        continue;
-      }
-      const pause = Math.min(be.timeout.connect ?? 1000, 1000);
-      await this.#sleep(pause);
-      if (this.#killed) return false;
-    }
-  }
-
-  async #assign(
-    pool: ServerPool,
-    key: Uint8Array | null,
-    avoid: PoolServer | undefined,
-    start: number,
-  ): Promise<boolean> {
-    const got = pool.assign(key, avoid);
-    if (got === "no-server") {
-      pool.noServer++;
-      this.#fail("S", "C");
-      return false;
-    }
-    if (got === "queue-full") {
-      pool.noServer++;
-      this.#fail("S", "Q");
-      return false;
-    }
-    if (got instanceof QueueTicket) {
-      this.phase = "Q";
-      this.#ticket = got;
-      const srv = await got.promise;
-      this.#ticket = null;
-      this.tw = Date.now() - start;
-      if (got.srvQueuePos > 0) this.srvQueue = got.srvQueuePos;
-      if (got.backendQueuePos > 0) this.backendQueue = got.backendQueuePos;
-      if (srv === null) {
-        if (!this.#killed) {
-          pool.noServer++;
-          this.#fail("s", "Q");
-        }
-        return false;
-      }
-      this.#srv = srv;
-    } else {
-      this.#srv = got;
-    }
-    this.serverName = this.#srv.name;
-    return true;
-  }
-
-  async #connect(srv: PoolServer, be: BackendConfig): Promise<Deno.Conn | "timeout" | "error"> {
-    const ac = new AbortController();
-    this.#connectAbort = ac;
-    const ms = be.timeout.connect;
-    const timer = ms !== null ? setTimeout(abortForTimeout, ms, ac) : undefined;
-    try {
-      return await Deno.connect({
-        hostname: srv.config.address.host,
-        port: srv.config.address.port,
-        signal: ac.signal,
-      });
-    } catch {
-      return ac.signal.aborted && ac.signal.reason === "timeout" ? "timeout" : "error";
-    } finally {
-      clearTimeout(timer);
-      this.#connectAbort = null;
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(resolve, ms);
-    this.#wake = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    return promise.finally(() => {
-      this.#wake = null;
+    const r = await establish<ByteConn>({
+      pool,
+      record: this,
+      signal: this.#abort.signal,
+      pick: (avoid) => pool.assign(key, avoid),
+      connect: (srv, signal) => dialServer(srv.config, { timeoutMs: be.timeout.connect, signal }),
+      onTicket: (ticket) => this.#ticket = ticket,
+      onPhase: (phase) => this.phase = phase,
     });
+    this.#srv = r.server;
+    if (r.kind === "ok") {
+      this.server = r.conn;
+      return true;
+    }
+    if (r.kind === "fail") this.#fail(r.cause, r.phase);
+    return false;
   }
 
   // ------------------------------------------------------------------ data phase

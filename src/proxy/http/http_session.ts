@@ -5,9 +5,8 @@
  * retries, redispatch), forwarding with re-framing, response rules (backend then frontend),
  * connection-mode handling, `Upgrade` tunnels — with HAProxy's timeouts, errors and httplog.
  *
- * One watchdog timer per connection enforces every timeout: it is armed with a deadline for the
- * current phase, rescheduled lazily, and on expiry closes the side that is late (which wakes the
- * pending read) after recording why.
+ * One {@linkcode Watchdog} per connection enforces every timeout; on expiry the session closes
+ * the side that is late, which wakes the pending read, and the reader sees why.
  *
  * @module
  */
@@ -46,6 +45,9 @@ import {
 import { connectServer, type IdlePool, type ServerConn } from "./server_conn.ts";
 import { type ConnInfo, connInfo, type HttpTxn } from "./txn.ts";
 import { type L7Backend, L7Pipeline, type RequestDecision } from "./pipeline.ts";
+import { establish } from "../establish.ts";
+import { tunnel } from "./tunnel.ts";
+import { W_CLIENT, W_DATA, W_HEAD, W_IDLE, W_SERVER, type Watch, Watchdog } from "./watchdog.ts";
 
 /** A backend as the HTTP engine runs it. */
 export interface HttpBackend extends L7Backend {
@@ -83,21 +85,6 @@ export interface HttpSessionHost {
   sessionDone(session: HttpSession): void;
   internalError(message: string): void;
 }
-
-const W_NONE = 0;
-const W_IDLE = 1; // waiting for the next request, nothing received: silent close
-const W_HEAD = 2; // receiving a request head: 408
-const W_CLIENT = 3; // client inactivity (body, writes): cD
-const W_SERVER = 4; // waiting for the server's response head: 504
-const W_DATA = 5; // data phase, either side's inactivity
-
-type Watch =
-  | typeof W_NONE
-  | typeof W_IDLE
-  | typeof W_HEAD
-  | typeof W_CLIENT
-  | typeof W_SERVER
-  | typeof W_DATA;
 
 /** Per-request log fields. */
 interface Txr {
@@ -143,15 +130,12 @@ export class HttpSession {
   #srv: PoolServer | null = null;
   #backend: HttpBackend | null = null;
   #ticket: QueueTicket | null = null;
-  #abort = new AbortController();
+  /** Aborted by a kill: ends a queue wait, a connect or a retry pause. */
+  readonly #abort = new AbortController();
   #killed = false;
   #closed = false;
-  #watch: Watch = W_NONE;
-  #deadline = 0;
-  #timerAt = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #expired: Watch = W_NONE;
   #received = 0;
+  readonly #dog = new Watchdog((watch) => this.#onExpire(watch));
   /** The current request is the connection's first (HAProxy `http-reuse safe`: it gets a
    * server connection of its own; later ones may reuse idle ones). */
   #firstRequest = true;
@@ -159,7 +143,6 @@ export class HttpSession {
   #clientPending: Promise<boolean> | null = null;
   /** The current request's body has been read to its end. */
   #bodyDone = false;
-  readonly #onTimer = () => this.#checkTimer();
 
   constructor(client: ClientConn, host: HttpSessionHost, clientPeer: string) {
     this.client = client;
@@ -254,7 +237,7 @@ export class HttpSession {
     let started = !rbuf.empty;
     if (started) t.requestDate = Date.now();
     else if (first) t.requestDate = this.acceptDate;
-    this.#arm(
+    this.#dog.arm(
       started || first ? W_HEAD : W_IDLE,
       started ? reqMs : idleMs,
       first ? this.acceptDate : 0,
@@ -263,7 +246,7 @@ export class HttpSession {
       const ev = parser.execute(rbuf.view());
       rbuf.consume(ev.consumed);
       if (ev.type === "head") {
-        this.#disarm();
+        this.#dog.disarm();
         this.#bodyDone = false;
         const head = ev.head;
         if (!started) t.requestDate = Date.now();
@@ -272,7 +255,7 @@ export class HttpSession {
         return head;
       }
       if (ev.type === "error") {
-        this.#disarm();
+        this.#dog.disarm();
         if (!started) t.requestDate = Date.now();
         host.httpCounters.invalid++;
         t.status = ev.error.status;
@@ -289,8 +272,8 @@ export class HttpSession {
       }
       const n = await rbuf.fill(this.client);
       if (n === null) {
-        this.#disarm();
-        const expired = this.#expired;
+        this.#dog.disarm();
+        const expired = this.#dog.expired;
         if (expired === W_HEAD) {
           t.status = 408;
           this.#setTerm(t, "c", "R");
@@ -310,7 +293,7 @@ export class HttpSession {
       if (!started) {
         started = true;
         t.requestDate = Date.now();
-        if (this.#watch === W_IDLE) this.#arm(W_HEAD, reqMs, t.requestDate);
+        if (this.#dog.watch === W_IDLE) this.#dog.arm(W_HEAD, reqMs, t.requestDate);
       }
     }
   }
@@ -420,127 +403,49 @@ export class HttpSession {
 
   // ------------------------------------------------------------------ server assignment
 
-  /** Assigns a server (persistence, balancing, queue) and connects, with retries/redispatch. */
-  async #establish(
-    txn: HttpTxn,
-    t: Txr,
-    o: Exchange,
-  ): Promise<boolean> {
+  /**
+   * A server connection for the request: the persistence cookie's server when it can take it,
+   * else balancing (see `establish`); the connection's first request gets a new connection, later
+   * ones may reuse an idle one (HAProxy's `http-reuse safe`).
+   */
+  async #establish(txn: HttpTxn, t: Txr, o: Exchange): Promise<boolean> {
     const { backend } = o;
     const pool = backend.pool;
-    const be = backend.config;
-    const start = Date.now();
-    let connectStart = -1;
-    let avoid: PoolServer | undefined;
-    let left = be.retries;
+    const pipeline = this.host.pipeline;
     let preferred = o.preferred;
-    for (;;) {
-      if (this.#srv === null) {
-        const got = await this.#assign(txn, t, { backend, preferred, avoid, start });
-        if (!got) return false;
-        preferred = null;
-      }
-      const srv = this.#srv!;
-      const idle = this.#firstRequest ? null : backend.idle.take(srv);
-      if (idle !== null) {
-        idle.reused = true;
-        this.#server = idle;
-        if (connectStart < 0) t.tc = 0;
-        return true;
-      }
-      if (connectStart < 0) connectStart = Date.now();
-      t.phase = "C";
-      const result = await connectServer(srv, {
-        timeoutMs: be.timeout.connect,
-        signal: this.#abort.signal,
-      });
-      if (this.#killed) {
-        if (typeof result !== "string") result.close();
-        throw new SessionEnd();
-      }
-      if (typeof result !== "string") {
-        this.#server = result;
-        t.tc = Date.now() - connectStart;
-        t.phase = "-";
-        return true;
-      }
-      if (left === 0) {
-        srv.connectErrors++;
-        pool.connectErrors++;
-        this.#setTerm(t, result === "timeout" ? "s" : "S", "C");
-        return false;
-      }
-      left--;
-      t.retries++;
-      srv.retries++;
-      pool.retries++;
-      if (be.redispatch && left === 0 && pool.servers.length > 1) {
-        srv.redispatches++;
-        pool.redispatches++;
-        t.redispatched = true;
-        this.#releaseServer(true);
-        avoid = srv;
-        continue;
-      }
-      await this.#sleep(Math.min(be.timeout.connect ?? 1000, 1000));
-      if (this.#killed) throw new SessionEnd();
-    }
-  }
-
-  async #assign(
-    txn: HttpTxn,
-    t: Txr,
-    o: {
-      backend: HttpBackend;
-      preferred: string | null;
-      avoid: PoolServer | undefined;
-      start: number;
-    },
-  ): Promise<boolean> {
-    const pool = o.backend.pool;
-    let got: PoolServer | QueueTicket | "no-server" | "queue-full" | null = null;
-    if (o.preferred !== null) {
-      const server = pool.server(o.preferred);
-      if (server !== undefined) got = pool.assignTo(server);
-      if (got === null) this.host.pipeline.persistenceLost(txn);
-    }
-    got ??= pool.assign(this.host.pipeline.balanceKey(txn, o.backend), o.avoid);
-    t.tw = 0;
-    if (got === "no-server" || got === "queue-full") {
-      pool.noServer++;
-      this.#setTerm(t, "S", got === "queue-full" ? "Q" : "C");
+    const r = await establish<ServerConn>({
+      pool,
+      record: t,
+      signal: this.#abort.signal,
+      pick: (avoid) => {
+        if (preferred !== null) {
+          const server = pool.server(preferred);
+          preferred = null;
+          const got = server !== undefined ? pool.assignTo(server) : null;
+          if (got !== null) return got;
+          pipeline.persistenceLost(txn);
+        }
+        return pool.assign(pipeline.balanceKey(txn, backend), avoid);
+      },
+      connect: (srv, signal) =>
+        connectServer(srv, { timeoutMs: backend.config.timeout.connect, signal }),
+      reuse: (srv) => {
+        const idle = this.#firstRequest ? null : backend.idle.take(srv);
+        if (idle !== null) idle.reused = true;
+        return idle;
+      },
+      onTicket: (ticket) => this.#ticket = ticket,
+      onPhase: (phase) => t.phase = phase,
+    });
+    this.#srv = r.server;
+    if (r.kind === "killed") throw new SessionEnd();
+    if (r.kind === "fail") {
+      this.#setTerm(t, r.cause, r.phase);
       return false;
     }
-    if (got instanceof QueueTicket) {
-      t.phase = "Q";
-      this.#ticket = got;
-      const srv = await got.promise;
-      this.#ticket = null;
-      t.tw = Date.now() - o.start;
-      if (got.srvQueuePos > 0) t.srvQueue = got.srvQueuePos;
-      if (got.backendQueuePos > 0) t.backendQueue = got.backendQueuePos;
-      if (this.#killed) throw new SessionEnd();
-      if (srv === null) {
-        pool.noServer++;
-        this.#setTerm(t, "s", "Q");
-        return false;
-      }
-      this.#srv = srv;
-    } else {
-      this.#srv = got;
-    }
-    t.serverName = this.#srv.name;
+    this.#server = r.conn;
+    t.phase = "-";
     return true;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#abort.signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve();
-      }, { once: true });
-    });
   }
 
   // ------------------------------------------------------------------ request forwarding
@@ -635,7 +540,7 @@ export class HttpSession {
         ms: this.host.timeout.client,
       });
       if (n === null) {
-        this.#setTerm(t, this.#expired === W_CLIENT ? "c" : "C", "D");
+        this.#setTerm(t, this.#dog.expired === W_CLIENT ? "c" : "C", "D");
         this.#closeServer();
         return "client-gone";
       }
@@ -677,7 +582,7 @@ export class HttpSession {
   ): Promise<ResponseHead | "timeout" | "closed" | "invalid" | "retry"> {
     const rbuf = sc.rbuf;
     let got = 0;
-    this.#arm(W_SERVER, this.#backend!.config.timeout.server, 0);
+    this.#dog.arm(W_SERVER, this.#backend!.config.timeout.server, 0);
     try {
       for (;;) {
         const ev = sc.parser.execute(rbuf.view());
@@ -698,14 +603,14 @@ export class HttpSession {
         if (ev.type !== "need_more") return "invalid";
         const n = await rbuf.fill(sc.conn);
         if (n === null) {
-          if (this.#expired === W_SERVER) return "timeout";
+          if (this.#dog.expired === W_SERVER) return "timeout";
           if (this.#killed) throw new SessionEnd();
           return got === 0 && sc.reused ? "retry" : "closed";
         }
         got += n;
       }
     } finally {
-      this.#disarm();
+      this.#dog.disarm();
     }
   }
 
@@ -803,7 +708,7 @@ export class HttpSession {
         this.#setTerm(t, "S", "D");
         throw new SessionEnd();
       }
-      this.#arm(W_CLIENT, host.timeout.client, 0);
+      this.#dog.arm(W_CLIENT, host.timeout.client, 0);
       await flush();
       const n = await this.#fillTimed(rbuf, sc.conn, { watch: W_DATA, ms: o.be.timeout.server });
       if (n === null) {
@@ -813,7 +718,7 @@ export class HttpSession {
           this.#closeServer();
           return false;
         }
-        this.#setTerm(t, this.#expired === W_DATA ? "s" : "S", "D");
+        this.#setTerm(t, this.#dog.expired === W_DATA ? "s" : "S", "D");
         this.#countStatus(res.status);
         throw new SessionEnd();
       }
@@ -834,22 +739,7 @@ export class HttpSession {
       t.bytesToClient += leftover.length;
       sc.rbuf.consume(leftover.length);
     }
-    const pump = async (from: ClientConn, to: ClientConn, toClient: boolean) => {
-      const buf = new Uint8Array(16384);
-      try {
-        for (;;) {
-          const n = await from.read(buf);
-          if (n === null) break;
-          await writeAll(to, buf.subarray(0, n));
-          if (toClient) t.bytesToClient += n;
-        }
-        await to.closeWrite();
-      } catch {
-        closeQuietly(from);
-        closeQuietly(to);
-      }
-    };
-    await Promise.all([pump(client, sc.conn, false), pump(sc.conn, client, true)]);
+    await tunnel(client, sc.conn, { toClient: (n) => t.bytesToClient += n });
     this.#closeServer();
   }
 
@@ -998,46 +888,15 @@ export class HttpSession {
     conn: ClientConn,
     o: { watch: Watch; ms: number | null },
   ): Promise<number | null> {
-    this.#arm(o.watch, o.ms, 0);
+    this.#dog.arm(o.watch, o.ms, 0);
     const n = await rbuf.fill(conn);
-    this.#disarm();
+    this.#dog.disarm();
     return n;
   }
 
-  /** Sets the deadline of the current phase (`ms` null: none); `from` 0 means now. */
-  #arm(watch: Watch, ms: number | null, from: number): void {
-    this.#watch = watch;
-    this.#expired = W_NONE;
-    if (ms === null) {
-      this.#deadline = 0;
-      return;
-    }
-    const deadline = (from || Date.now()) + ms;
-    this.#deadline = deadline;
-    if (this.#timer === undefined || this.#timerAt > deadline) {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timerAt = deadline;
-      this.#timer = setTimeout(this.#onTimer, Math.max(0, deadline - Date.now()));
-    }
-  }
-
-  #disarm(): void {
-    if (this.#watch !== W_IDLE) this.#watch = W_NONE;
-    this.#deadline = 0;
-  }
-
-  #checkTimer(): void {
-    this.#timer = undefined;
-    if (this.#closed || this.#deadline === 0) return;
-    const now = Date.now();
-    if (now < this.#deadline) {
-      this.#timerAt = this.#deadline;
-      this.#timer = setTimeout(this.#onTimer, this.#deadline - now);
-      return;
-    }
-    const watch = this.#watch;
-    this.#expired = watch;
-    this.#deadline = 0;
+  /** A phase ran out of time: close the side that is late (which wakes its pending read). */
+  #onExpire(watch: Watch): void {
+    if (this.#closed) return;
     switch (watch) {
       case W_IDLE:
         this.#closeAll();
@@ -1070,8 +929,7 @@ export class HttpSession {
   async #finish(): Promise<void> {
     // The last response may still be on its way out.
     if (this.#clientPending !== null) await this.#clientPending;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#dog.stop();
     this.#releaseServer(false);
     if (!this.#closed) {
       this.#closed = true;

@@ -5,11 +5,10 @@
  *
  * @module
  */
-import type { ServerConfig } from "../../config/types.ts";
 import { ResponseParser } from "../http1/parser.ts";
 import type { PoolServer } from "../server_pool.ts";
 import { type ByteConn, closeQuietly, ReadBuffer } from "../io.ts";
-import { connectTls } from "../tls.ts";
+import { dialServer } from "../establish.ts";
 
 /** An open connection to one server with its response parser and read buffer. */
 export class ServerConn {
@@ -33,40 +32,13 @@ export class ServerConn {
   }
 }
 
-/** Result of {@linkcode connectServer}. */
-export type ConnectResult = ServerConn | "timeout" | "error";
-
-/** Connects to `server` within `timeoutMs` (null: no limit); `signal` aborts (session killed). */
+/** Connects to `server` (see `dialServer`) and wraps the connection with its parser. */
 export async function connectServer(
   server: PoolServer,
-  options: { timeoutMs: number | null; signal?: AbortSignal },
-): Promise<ConnectResult> {
-  const ac = new AbortController();
-  const onAbort = () => ac.abort("killed");
-  options.signal?.addEventListener("abort", onAbort);
-  const ms = options.timeoutMs;
-  const timer = ms !== null ? setTimeout(() => ac.abort("timeout"), ms) : undefined;
-  const cfg: ServerConfig = server.config;
-  try {
-    let conn: ByteConn;
-    if (cfg.ssl) {
-      conn = await connectTls(cfg, ac.signal);
-    } else {
-      const tcp = await Deno.connect({
-        hostname: cfg.address.host,
-        port: cfg.address.port,
-        signal: ac.signal,
-      });
-      tcp.setNoDelay(true);
-      conn = tcp;
-    }
-    return new ServerConn(conn, server);
-  } catch {
-    return ac.signal.aborted && ac.signal.reason === "timeout" ? "timeout" : "error";
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
-  }
+  options: { timeoutMs: number | null; signal: AbortSignal },
+): Promise<ServerConn | "timeout" | "error"> {
+  const conn = await dialServer(server.config, options);
+  return typeof conn === "string" ? conn : new ServerConn(conn, server);
 }
 
 /** Most idle connections kept per server. */

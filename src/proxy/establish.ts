@@ -1,0 +1,196 @@
+/**
+ * Getting a server connection for a session, the same for both engines and as HAProxy does it:
+ * a slot from the backend's {@linkcode ServerPool} (persistence or balancing; waiting in a queue
+ * when servers are full, bounded by `timeout queue`), then a connection within `timeout
+ * connect` (or an idle one the caller can reuse), with `retries` separated by min(connect, 1 s)
+ * pauses and, with `redispatch`, the last retry on another server. The session's log fields
+ * (`%Tw`, `%Tc`, `%rc`, `%sq`/`%bq`, the server name) are filled in as it goes.
+ *
+ * @module
+ */
+import type { ServerConfig } from "../config/types.ts";
+import type { ByteConn } from "./io.ts";
+import type { AssignFailure, PoolServer, ServerPool } from "./server_pool.ts";
+import { QueueTicket } from "./server_pool.ts";
+import { connectTls } from "./tls.ts";
+
+/** The log fields {@linkcode establish} fills (both engines' records have them). */
+export interface EstablishRecord {
+  tw: number;
+  tc: number;
+  retries: number;
+  redispatched: boolean;
+  srvQueue: number;
+  backendQueue: number;
+  serverName: string | null;
+}
+
+/** Options of {@linkcode establish}. */
+export interface EstablishOptions<C> {
+  pool: ServerPool;
+  record: EstablishRecord;
+  /** Aborted when the session is killed. */
+  signal: AbortSignal;
+  /** A slot: `pool.assign(key, avoid)`, or a persistence target first. */
+  pick(avoid: PoolServer | undefined): PoolServer | QueueTicket | AssignFailure;
+  /** Opens a connection to `server` within `timeout connect`. */
+  connect(server: PoolServer, signal: AbortSignal): Promise<C | "timeout" | "error">;
+  /** An idle connection to `server` to use instead of connecting, or null. */
+  reuse?(server: PoolServer): C | null;
+  /** The queue ticket while waiting in a queue (a kill cancels it), then null. */
+  onTicket(ticket: QueueTicket | null): void;
+  /** Entering the queue ("Q") or connect ("C") phase. */
+  onPhase(phase: "Q" | "C"): void;
+}
+
+/** What {@linkcode establish} ends with; `server` holds a slot the caller must release. */
+export type Established<C> =
+  | { readonly kind: "ok"; readonly server: PoolServer; readonly conn: C; readonly reused: boolean }
+  /** `cause`/`phase`: HAProxy's termination letters (e.g. S/C no server or refused, s/Q queue
+   * timeout, s/C connect timeout). */
+  | {
+    readonly kind: "fail";
+    readonly server: PoolServer | null;
+    readonly cause: "S" | "s";
+    readonly phase: "C" | "Q";
+  }
+  | { readonly kind: "killed"; readonly server: PoolServer | null };
+
+/** Assigns a server and connects (see the module doc). */
+export async function establish<C extends { close(): void }>(
+  o: EstablishOptions<C>,
+): Promise<Established<C>> {
+  const { pool, record, signal } = o;
+  const be = pool.backend;
+  const start = Date.now();
+  let connectStart = -1;
+  let avoid: PoolServer | undefined;
+  let left = be.retries;
+  let srv: PoolServer | null = null;
+  record.tw = 0;
+  for (;;) {
+    if (srv === null) {
+      const got = await slot(o, avoid, start);
+      if (got.kind !== "ok") return got;
+      srv = got.server;
+    }
+    const idle = o.reuse?.(srv) ?? null;
+    if (idle !== null) {
+      if (connectStart < 0) record.tc = 0;
+      return { kind: "ok", server: srv, conn: idle, reused: true };
+    }
+    if (connectStart < 0) connectStart = Date.now();
+    o.onPhase("C");
+    const result = await o.connect(srv, signal);
+    if (signal.aborted) {
+      if (typeof result !== "string") result.close();
+      return { kind: "killed", server: srv };
+    }
+    if (typeof result !== "string") {
+      record.tc = Date.now() - connectStart;
+      return { kind: "ok", server: srv, conn: result, reused: false };
+    }
+    if (left === 0) {
+      srv.connectErrors++;
+      pool.connectErrors++;
+      return { kind: "fail", server: srv, cause: result === "timeout" ? "s" : "S", phase: "C" };
+    }
+    left--;
+    record.retries++;
+    srv.retries++;
+    pool.retries++;
+    if (be.redispatch && left === 0 && pool.servers.length > 1) {
+      srv.redispatches++;
+      pool.redispatches++;
+      record.redispatched = true;
+      pool.release(srv);
+      avoid = srv;
+      srv = null;
+      continue;
+    }
+    await sleep(Math.min(be.timeout.connect ?? 1000, 1000), signal);
+    if (signal.aborted) return { kind: "killed", server: srv };
+  }
+}
+
+/** One slot: at once, after a queue wait, or a failure. */
+async function slot<C>(
+  o: EstablishOptions<C>,
+  avoid: PoolServer | undefined,
+  start: number,
+): Promise<
+  | { kind: "ok"; server: PoolServer }
+  | { kind: "fail"; server: null; cause: "S" | "s"; phase: "C" | "Q" }
+  | { kind: "killed"; server: null }
+> {
+  const { pool, record } = o;
+  const got = o.pick(avoid);
+  if (got === "no-server" || got === "queue-full") {
+    pool.noServer++;
+    return { kind: "fail", server: null, cause: "S", phase: got === "queue-full" ? "Q" : "C" };
+  }
+  let server: PoolServer;
+  if (got instanceof QueueTicket) {
+    o.onPhase("Q");
+    o.onTicket(got);
+    const srv = await got.promise;
+    o.onTicket(null);
+    record.tw = Date.now() - start;
+    if (got.srvQueuePos > 0) record.srvQueue = got.srvQueuePos;
+    if (got.backendQueuePos > 0) record.backendQueue = got.backendQueuePos;
+    if (o.signal.aborted) {
+      if (srv !== null) pool.release(srv);
+      return { kind: "killed", server: null };
+    }
+    if (srv === null) {
+      pool.noServer++;
+      return { kind: "fail", server: null, cause: "s", phase: "Q" };
+    }
+    server = srv;
+  } else {
+    server = got;
+  }
+  record.serverName = server.name;
+  return { kind: "ok", server };
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/**
+ * Opens a connection to a server (TLS when it has `ssl`) within `timeoutMs` (null: no limit);
+ * `signal` aborts it (the session was killed).
+ */
+export async function dialServer(
+  cfg: ServerConfig,
+  options: { timeoutMs: number | null; signal: AbortSignal },
+): Promise<ByteConn | "timeout" | "error"> {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort("killed");
+  options.signal.addEventListener("abort", onAbort);
+  const ms = options.timeoutMs;
+  const timer = ms !== null ? setTimeout(() => ac.abort("timeout"), ms) : undefined;
+  try {
+    if (cfg.ssl) return await connectTls(cfg, ac.signal);
+    const tcp = await Deno.connect({
+      hostname: cfg.address.host,
+      port: cfg.address.port,
+      signal: ac.signal,
+    });
+    tcp.setNoDelay(true);
+    return tcp;
+  } catch {
+    return ac.signal.aborted && ac.signal.reason === "timeout" ? "timeout" : "error";
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener("abort", onAbort);
+  }
+}

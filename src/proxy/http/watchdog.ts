@@ -1,0 +1,93 @@
+/**
+ * The one timer of an HTTP client connection. The session arms it with the deadline of the phase
+ * it is in (waiting for a request, receiving a head, waiting for the server, moving data); the
+ * timer is rescheduled only when a deadline comes earlier than the one scheduled, so re-arming on
+ * every request costs a comparison. On expiry the owner's callback learns which phase was late.
+ *
+ * @module
+ */
+
+/** No deadline. */
+export const W_NONE = 0;
+/** Waiting for the next request, nothing received yet: a silent close. */
+export const W_IDLE = 1;
+/** Receiving a request head: 408. */
+export const W_HEAD = 2;
+/** Client inactivity (body, writes): `cD`. */
+export const W_CLIENT = 3;
+/** Waiting for the server's response head: 504. */
+export const W_SERVER = 4;
+/** Data phase, either side's inactivity. */
+export const W_DATA = 5;
+
+/** A phase the watchdog times. */
+export type Watch =
+  | typeof W_NONE
+  | typeof W_IDLE
+  | typeof W_HEAD
+  | typeof W_CLIENT
+  | typeof W_SERVER
+  | typeof W_DATA;
+
+/** A lazily rescheduled deadline timer (see the module doc). */
+export class Watchdog {
+  /** The phase being timed. */
+  watch: Watch = W_NONE;
+  /** The phase whose deadline passed last, W_NONE since the last `arm`. */
+  expired: Watch = W_NONE;
+  #deadline = 0;
+  #timerAt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #stopped = false;
+  readonly #onExpire: (watch: Watch) => void;
+  readonly #onTimer = () => this.#check();
+
+  constructor(onExpire: (watch: Watch) => void) {
+    this.#onExpire = onExpire;
+  }
+
+  /** Times `watch` for `ms` (null: no limit) from `from` (epoch ms; 0 means now). */
+  arm(watch: Watch, ms: number | null, from: number): void {
+    this.watch = watch;
+    this.expired = W_NONE;
+    if (ms === null) {
+      this.#deadline = 0;
+      return;
+    }
+    const deadline = (from || Date.now()) + ms;
+    this.#deadline = deadline;
+    if (this.#timer === undefined || this.#timerAt > deadline) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timerAt = deadline;
+      this.#timer = setTimeout(this.#onTimer, Math.max(0, deadline - Date.now()));
+    }
+  }
+
+  /** The phase ended in time (an idle wait stays the phase until the next `arm`). */
+  disarm(): void {
+    if (this.watch !== W_IDLE) this.watch = W_NONE;
+    this.#deadline = 0;
+  }
+
+  /** Cancels the timer for good. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    if (this.#stopped || this.#deadline === 0) return;
+    const now = Date.now();
+    if (now < this.#deadline) {
+      this.#timerAt = this.#deadline;
+      this.#timer = setTimeout(this.#onTimer, this.#deadline - now);
+      return;
+    }
+    const watch = this.watch;
+    this.expired = watch;
+    this.#deadline = 0;
+    this.#onExpire(watch);
+  }
+}
