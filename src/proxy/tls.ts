@@ -180,6 +180,8 @@ export class TlsListener {
     server.listen({ host: address.host, port: address.port, backlog: 1024 }, () => resolve());
     await promise;
     server.removeListener("error", reject);
+    // Accept-time errors (EMFILE and the like) must not become an uncaught 'error' event.
+    server.on("error", () => {});
     const a = server.address();
     const port = typeof a === "object" && a !== null ? a.port : address.port;
     self = new TlsListener(server, { transport: "tcp", hostname: address.host, port });
