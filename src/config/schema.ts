@@ -192,8 +192,18 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
       default: 1,
       doc: "proxy threads sharing the listening ports (HAProxy's nbthread; extension, see docs)",
     },
-    user: { kind: "string", doc: "user to run as after binding (keeps CAP_NET_ADMIN/RAW)" },
-    group: { kind: "string", doc: "group to run as after binding" },
+    user: {
+      kind: "string",
+      doc: "user to run as after binding (keeps CAP_NET_ADMIN/RAW)",
+      inert: "user has no effect yet: halb does not switch users itself; start it as that user " +
+        "with CAP_NET_ADMIN, CAP_NET_RAW and CAP_NET_BIND_SERVICE (config/halb.service does)",
+    },
+    group: {
+      kind: "string",
+      doc: "group to run as after binding",
+      inert: "group has no effect yet: halb does not switch groups itself; start it with that " +
+        "group (config/halb.service does)",
+    },
     pidfile: { kind: "string", doc: "file to write the pid to" },
     log: {
       kind: "string",

@@ -304,7 +304,12 @@ export async function startVrrp(config: VrrpConfig, options: StartVrrpOptions): 
       instances.push(inst);
       queues.set(
         cfg.name,
-        new NotifyQueue(cfg, { logger, routerId: config.routerId, mail: options.mail ?? null }),
+        new NotifyQueue(cfg, {
+          logger,
+          routerId: config.routerId,
+          mail: options.mail ?? null,
+          scriptUser: config.scriptUser,
+        }),
       );
       if (unicast) logger.log("info", `(${cfg.name}) unicast to ${cfg.unicastPeer.join(", ")}`);
     }

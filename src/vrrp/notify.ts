@@ -218,6 +218,11 @@ export interface NotifyQueueOptions {
   readonly routerId: string;
   /** Script run timeout in ms; default 30 s (then SIGKILL). */
   readonly scriptTimeoutMs?: number;
+  /**
+   * `[vrrp] script_user`: notify scripts run as this user (`runuser`, when halb runs as root), as
+   * keepalived runs every script as `script_user`. Null: as halb itself.
+   */
+  readonly scriptUser?: string | null;
 }
 
 /** Runs one instance's notifications in order, each awaited (a FIFO). */
@@ -251,7 +256,9 @@ export class NotifyQueue {
         logger.log("err", `(${event.instance}) cannot run notify "${text}": bad command line`);
         continue;
       }
-      const argv = [...split.argv, ...extra];
+      const user = this.#options.scriptUser ?? null;
+      const asUser = user !== null && Deno.uid() === 0 ? ["runuser", "-u", user, "--"] : [];
+      const argv = [...asUser, ...split.argv, ...extra];
       try {
         const code = await runCommand(argv, this.#options.scriptTimeoutMs ?? 30_000);
         if (code !== 0) {

@@ -57,6 +57,30 @@ Deno.test("NotifyQueue runs scripts in transition order, each awaited", async ()
   }
 });
 
+Deno.test({
+  name: "NotifyQueue runs notify scripts as script_user (root only: runuser)",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.chmod(dir, 0o777);
+      const script = `${dir}/n.sh`;
+      await Deno.writeTextFile(script, `#!/bin/sh\nid -un > ${dir}/who\n`);
+      await Deno.chmod(script, 0o755);
+      const q = new NotifyQueue(instanceConfig({ notify: script }), {
+        logger: createLogger({ sink: memorySink(), level: "debug" }),
+        routerId: "r",
+        scriptUser: "nobody",
+      });
+      q.push({ instance: "VI_1", state: "MASTER", priority: 100 });
+      await q.idle();
+      assert.equal((await Deno.readTextFile(`${dir}/who`)).trim(), "nobody");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("sendMail speaks keepalived's SMTP dialogue to a local sink", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const transcript: string[] = [];
