@@ -109,8 +109,8 @@ Deno.test({
         { name: "VI_A", state: "BACKUP", priority: 100, vrid: 81, vip: vipA },
         { name: "VI_B", state: "BACKUP", priority: 100, vrid: 82, vip: vipB },
       ]);
-      await h.vipOn(vipA, n1, 3000);
-      await h.vipOn(vipB, n1, 3000);
+      await h.vipOn(vipA, n1, 8000);
+      await h.vipOn(vipB, n1, 8000);
       await sleep(400);
       await h.exactlyOne(vipA, n1);
       await h.exactlyOne(vipB, n1);
@@ -118,8 +118,8 @@ Deno.test({
       // Only VI_A tracks the script; the group puts VI_B in FAULT as well.
       await Deno.writeTextFile(failFile, "");
       const t0 = performance.now();
-      await h.vipOn(vipA, n2, 3000);
-      await h.vipOn(vipB, n2, 3000);
+      await h.vipOn(vipA, n2, 8000);
+      await h.vipOn(vipB, n2, 8000);
       console.log(
         `  sync group FAULT → both VIPs on keepalived after ${
           (performance.now() - t0).toFixed(0)
@@ -128,8 +128,8 @@ Deno.test({
       await halb.waitLine(/\(VI_B\) Entering FAULT STATE/, 500);
 
       await Deno.remove(failFile);
-      await h.vipOn(vipA, n1, 3000);
-      await h.vipOn(vipB, n1, 3000);
+      await h.vipOn(vipA, n1, 8000);
+      await h.vipOn(vipB, n1, 8000);
       await sleep(300);
       await h.exactlyOne(vipA, n1);
       await h.exactlyOne(vipB, n1);
@@ -158,8 +158,8 @@ Deno.test({
           }),
         ], { syncGroups: [{ name: "G1", instances: ["VI_A", "VI_B"] }] }),
       );
-      await h.vipOn(vipA, n1, 3000);
-      await h.vipOn(vipB, n1, 3000);
+      await h.vipOn(vipA, n1, 8000);
+      await h.vipOn(vipB, n1, 8000);
       // n2 (no group): VI_A 200 preempts n1's VI_A; VI_B 100 only takes over once n1 drops it.
       const h2 = await h.startHalb(
         "sgb-h2",
@@ -169,8 +169,8 @@ Deno.test({
           fast({ name: "VI_B", priority: 100, virtualRouterId: 84, virtualIpaddress: vip4(vipB) }),
         ]),
       );
-      await h.vipOn(vipA, n2, 3000);
-      await h.vipOn(vipB, n2, 3000);
+      await h.vipOn(vipA, n2, 8000);
+      await h.vipOn(vipB, n2, 8000);
       await h1.waitLine(/\(VI_B\) Entering BACKUP STATE \(sync group\)/, 500);
       await sleep(1000);
       await h.exactlyOne(vipA, n2);
@@ -207,7 +207,7 @@ Deno.test({
         })]),
       );
       await h.startKeepalived("ti-ka", n2, [{ state: "BACKUP", priority: 100, vrid: 85, vip }]);
-      await h.vipOn(vip, n1, 3000);
+      await h.vipOn(vip, n1, 8000);
       await sleep(300);
       await h.exactlyOne(vip, n1);
 
@@ -218,7 +218,7 @@ Deno.test({
       for (const [dev, expect] of cases) {
         await must(["ip", "-n", n1, "link", "set", dev, "down"]);
         const t0 = performance.now();
-        await h.vipOn(vip, n2, 3000);
+        await h.vipOn(vip, n2, 8000);
         const took = performance.now() - t0;
         console.log(
           `  track_interface ${dev} down → VIP on keepalived after ${took.toFixed(0)} ms`,
@@ -226,7 +226,7 @@ Deno.test({
         await halb.waitLine(expect, 200);
         await must(["ip", "-n", n1, "link", "set", dev, "up"]);
         const t1 = performance.now();
-        await h.vipOn(vip, n1, 3000);
+        await h.vipOn(vip, n1, 8000);
         console.log(
           `  track_interface ${dev} up → VIP back on halb after ${
             (performance.now() - t1).toFixed(0)
@@ -336,7 +336,7 @@ Deno.test({
       const [n1, n2] = lab.nodes;
       const vip = "192.0.2.127";
       await h.startKeepalived("pd-ka", n2, [{ state: "BACKUP", priority: 100, vrid: 87, vip }]);
-      await h.vipOn(vip, n2, 3000);
+      await h.vipOn(vip, n2, 8000);
       const halb = h.spawn("pd-halb", n1, [DENO, "run", "--allow-all", RUNNER, `${h.dir}/pd.json`]);
       await Deno.writeTextFile(
         `${h.dir}/pd.json`,
@@ -373,7 +373,7 @@ Deno.test({
         n1,
         vrrpConfig([fast({ priority: 100, virtualRouterId: 88, virtualIpaddress: vip4(vip) })]),
       );
-      await h.vipOn(vip, n1, 3000);
+      await h.vipOn(vip, n1, 8000);
       const ka = await h.startKeepalived("np-ka", n2, [
         { state: "BACKUP", priority: 150, vrid: 88, vip, extra: "nopreempt" },
       ]);
@@ -381,7 +381,7 @@ Deno.test({
       await h.exactlyOne(vip, n1);
       assert.ok(!ka.lines.some((l) => /Entering MASTER/.test(l)), "keepalived did not preempt");
       halb.signal("SIGTERM");
-      const took = await h.vipOn(vip, n2, 3000);
+      const took = await h.vipOn(vip, n2, 8000);
       console.log(`  nopreempt: SIGTERM halb → keepalived after ${took.toFixed(0)} ms (skew 41)`);
       assert.ok(took <= 41 + 100 + SLACK_MS, `took ${took} ms`);
     }),
