@@ -85,20 +85,33 @@ function rewrite(text: string, servers: Map<string, number>): Rewritten {
   return { text: out.join("\n"), binds };
 }
 
+/** True when a TCP socket listens on `port` (read from /proc/net/tcp*, touching nothing). */
+function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(file);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 3 && f[1].endsWith(`:${hex}`) && f[3] === "0A") return true;
+    }
+  }
+  return false;
+}
+
 /**
- * Waits until something listens on each port, by trying to bind it (a probe connection would
- * take a round-robin turn on one proxy and maybe not on the other, depending on timing).
+ * Waits until something listens on each port. Neither connecting (a probe connection would take
+ * a round-robin turn on one proxy and maybe not the other) nor binding (it would race the
+ * proxy's own bind): the kernel's socket table is read instead.
  */
 async function waitListening(ports: number[]): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (const port of ports) {
-    for (;;) {
-      try {
-        Deno.listen({ hostname: "127.0.0.1", port }).close();
-      } catch (e) {
-        if (e instanceof Deno.errors.AddrInUse) break;
-        throw e;
-      }
+    while (!listening(port)) {
       if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
       await sleep(50);
     }
@@ -118,9 +131,16 @@ async function withHaproxy<T>(cfg: string, ports: number[], fn: () => Promise<T>
     await waitListening(ports);
     return await fn();
   } finally {
-    child.kill("SIGTERM");
-    await child.output();
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // it had exited already; its stderr says why
+    }
+    const out = await child.output();
     await Deno.remove(file);
+    if (!out.success && out.signal === null) {
+      console.error(`haproxy exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+    }
   }
 }
 
