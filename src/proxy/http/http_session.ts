@@ -20,7 +20,6 @@ import {
   type HttpConnectionMode,
   serverKeepsAlive,
 } from "../http1/connection_header.ts";
-import { ERROR_408, parseErrorResponse } from "../http1/errors.ts";
 import { RequestParser } from "../http1/parser.ts";
 import {
   chunkHeader,
@@ -260,7 +259,7 @@ export class HttpSession {
         host.httpCounters.invalid++;
         t.status = ev.error.status;
         this.#setTerm(t, "P", "R");
-        const bytes = parseErrorResponse(ev.error.status);
+        const bytes = this.host.pipeline.closingErrorPage(ev.error.status);
         if (await this.#writeClient(bytes)) t.bytesToClient += bytes.length;
         this.#countStatus(t.status);
         this.#log(t);
@@ -277,7 +276,7 @@ export class HttpSession {
         if (expired === W_HEAD) {
           t.status = 408;
           this.#setTerm(t, "c", "R");
-          t.bytesToClient = ERROR_408.length;
+          t.bytesToClient = this.host.pipeline.closingErrorPage(408).length;
           this.#countStatus(408);
           this.#log(t);
         } else if (started && !this.#killed) {
@@ -528,7 +527,7 @@ export class HttpSession {
         this.host.httpCounters.invalid++;
         t.status = ev.error.status;
         this.#setTerm(t, "P", "D");
-        const bytes = parseErrorResponse(ev.error.status);
+        const bytes = this.host.pipeline.closingErrorPage(ev.error.status);
         if (await this.#writeClient(bytes)) t.bytesToClient += bytes.length;
         throw new SessionEnd();
       }
@@ -904,7 +903,9 @@ export class HttpSession {
       case W_HEAD: {
         const client = this.client;
         this.#closed = true;
-        this.#writeClient(ERROR_408).finally(() => closeQuietly(client));
+        this.#writeClient(this.host.pipeline.closingErrorPage(408)).finally(() =>
+          closeQuietly(client)
+        );
         this.#server?.close();
         break;
       }

@@ -10,12 +10,13 @@
 import type { BackendConfig, FrontendConfig } from "../../config/types.ts";
 import type { HttpConnectionMode } from "../http1/connection_header.ts";
 import { clientKeepsAlive } from "../http1/connection_header.ts";
-import { errorResponse } from "../http1/errors.ts";
+import { errorResponse, parseErrorResponse } from "../http1/errors.ts";
 import type { RequestHead } from "../http1/types.ts";
 import type { HttpTxn } from "./txn.ts";
 import {
   applyRequestRules,
   applyResponseRules,
+  closingErrorfile,
   errorfileResponse,
   firstMatchingRedirect,
   selectBackend,
@@ -177,6 +178,15 @@ export class L7Pipeline<B extends L7Backend> {
       });
     }
     return null;
+  }
+
+  /**
+   * The answer to a malformed request (400, 422) or an incomplete one at `timeout http_request`
+   * (408): HAProxy's page, or the frontend's errorfile (`/dev/null` sends nothing); then close.
+   */
+  closingErrorPage(status: number): Uint8Array {
+    const file = this.frontend.errorfiles[status];
+    return file === undefined ? parseErrorResponse(status) : closingErrorfile(file);
   }
 
   /** HAProxy's error page for `status` (an errorfile when configured). */

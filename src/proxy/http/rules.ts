@@ -153,13 +153,30 @@ function setVar(txn: HttpTxn, name: string, expr: LogFormat, side: Side): void {
 }
 
 /**
- * An errorfile's contents as HAProxy 2.6 sends them: the status line verbatim, header names
- * lower-cased, its `Connection` header dropped; with `Content-Length` the client's
- * `connection:` header is added and the connection kept, without it the connection closes.
+ * An errorfile's response for a request: header names lower-cased, its own `Connection` header
+ * replaced by the one the request calls for (as HAProxy sends errorfiles); a file without
+ * Content-Length closes the connection.
  */
 export function errorfileResponse(
   text: string,
   req: RequestHead,
+): { bytes: Uint8Array; close: boolean } {
+  return errorfileBytes(text, (framed) => framed ? localConnection(req) : null);
+}
+
+/**
+ * The same for an error that always closes (400, 408): `connection: close` when the file frames
+ * its body; an empty file (`errorfile 408 /dev/null`) sends nothing.
+ */
+export function closingErrorfile(text: string): Uint8Array {
+  return text === ""
+    ? new Uint8Array(0)
+    : errorfileBytes(text, (framed) => framed ? "close" : null).bytes;
+}
+
+function errorfileBytes(
+  text: string,
+  connection: (framed: boolean) => "close" | "keep-alive" | null,
 ): { bytes: Uint8Array; close: boolean } {
   const crlf = text.indexOf("\r\n\r\n");
   const lf = text.indexOf("\n\n");
@@ -180,7 +197,7 @@ export function errorfileResponse(
     if (name === "content-length" || name === "transfer-encoding") hasLength = true;
     head += `${name}: ${trimBlanks(line.slice(colon + 1))}\r\n`;
   }
-  const conn = hasLength ? localConnection(req) : null;
+  const conn = connection(hasLength);
   if (conn !== null) head += `connection: ${conn}\r\n`;
   return {
     bytes: encodeLatin1(head + "\r\n" + bodyText),
