@@ -133,6 +133,8 @@ export async function startVrrp(config: VrrpConfig, options: StartVrrpOptions): 
   const queues = new Map<string, NotifyQueue>();
   const instances: VrrpInstance[] = [];
   const groups = new Map<string, SyncGroupState>();
+  /** Sync-group members held in BACKUP although their master-down timer expired. */
+  const wantMaster = new Set<string>();
   const poller = new Poller({
     onError: (fd, err) => logger.log("err", `VRRP poll on fd ${fd}: ${(err as Error).message}`),
   });
@@ -183,7 +185,15 @@ export async function startVrrp(config: VrrpConfig, options: StartVrrpOptions): 
         return;
       }
       timers.delete(key);
-      if (!stopped) get().dispatch({ type: "timer", timer });
+      if (stopped) return;
+      if (timer === "masterDown" && !canGoMaster(get())) {
+        // keepalived's vrrp_sync_can_goto_master: a sync-group member whose master-down timer
+        // expired waits (wanting MASTER) while another member still hears a master; the last
+        // member to expire takes the whole group to MASTER.
+        wantMaster.add(cfg.name);
+        return;
+      }
+      get().dispatch({ type: "timer", timer });
     };
     return {
       send: (bytes, dest) => void entry.socket.send(bytes, dest),
@@ -198,6 +208,8 @@ export async function startVrrp(config: VrrpConfig, options: StartVrrpOptions): 
       },
       arm(timer, at) {
         const key = `${cfg.name}/${timer}`;
+        // Re-armed by an advert (or a new backup period): it no longer wants MASTER.
+        if (timer === "masterDown") wantMaster.delete(cfg.name);
         clearTimeout(timers.get(key));
         timers.set(
           key,
@@ -211,6 +223,21 @@ export async function startVrrp(config: VrrpConfig, options: StartVrrpOptions): 
       },
       notify: (event) => queues.get(cfg.name)?.push(event),
     };
+  }
+
+  /** Whether a sync-group member may leave BACKUP for MASTER now (see `fire`). */
+  function canGoMaster(inst: VrrpInstance): boolean {
+    for (const group of groups.values()) {
+      if (!group.members.includes(inst.name)) continue;
+      for (const m of group.members) {
+        if (m === inst.name) continue;
+        const other = instances.find((i) => i.name === m);
+        if (other === undefined) continue;
+        const st = other.state.name;
+        if (st === "backup" && !wantMaster.has(m)) return false;
+      }
+    }
+    return true;
   }
 
   function onStep(inst: VrrpInstance): void {
