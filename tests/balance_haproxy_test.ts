@@ -243,6 +243,7 @@ Deno.test({
     );
     const cfg = [
       "global",
+      "  noreuseport",
       `  stats socket ${socket} level admin`,
       "defaults",
       "  mode http",

@@ -132,6 +132,8 @@ default_backend = "be"
 server = [{ name = "o", address = "127.0.0.1:${ports.oh}" }]
 `;
   const haproxy = `
+global
+  noreuseport
 defaults
   mode http
   timeout connect 1s

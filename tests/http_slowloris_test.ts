@@ -163,6 +163,7 @@ Deno.test({
       `
 global
   maxconn 4000
+  noreuseport
 defaults
   mode http
   timeout connect 1s

@@ -61,7 +61,7 @@ function rewrite(text: string, servers: Map<string, number>): Rewritten {
     const section = /^\s*(global|defaults|frontend|backend|listen)\b\s*(\S*)/.exec(line);
     if (section !== null) {
       skipping = section[1] === "global" || section[2] === "stats";
-      if (section[1] === "global") out.push("global", "    maxconn 1000");
+      if (section[1] === "global") out.push("global", "    maxconn 1000", "    noreuseport");
       else if (!skipping) out.push(line);
       continue;
     }

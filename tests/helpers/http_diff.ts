@@ -207,6 +207,9 @@ export function haproxyText(s: Scenario): string {
   return [
     "global",
     "  tune.ssl.default-dh-param 2048",
+    // A port another test holds must fail the bind (then the harness picks new ports), not be
+    // shared through SO_REUSEPORT.
+    "  noreuseport",
     "defaults",
     "  mode http",
     "  timeout connect 1s",
@@ -440,23 +443,35 @@ async function runStep(step: Step, port: number, origins: Origin[]): Promise<Ste
 /** Runs a scenario on one side ("haproxy" or "halb") with fresh origins and ports. */
 export async function observe(s: Scenario, side: "haproxy" | "halb"): Promise<Observation> {
   const origins = (s.origins ?? ["s1", "s2"]).map((n) => startOrigin(n));
-  const values: Record<string, string | number> = {
-    FE: freePort(),
-    FE2: freePort(),
-    FE3: freePort(),
-    dead: freePort(),
-    DIR: DATA_DIR,
-  };
+  const values: Record<string, string | number> = { DIR: DATA_DIR, dead: freePort() };
   for (const o of origins) values[o.name] = o.port;
   const obs: Observation = { steps: [], startError: null, log: [] };
   let running: Running | null = null;
   try {
-    if (side === "haproxy") {
-      const cfg = substitute(haproxyText(s), values);
-      const used = (["FE", "FE2", "FE3"] as const).filter((k) => s.haproxy.includes(`{{${k}}}`));
-      running = await startHaproxy(cfg, used.map((k) => values[k] as number));
-    } else {
-      running = await startHalb(substitute(halbText(s), values), `${DATA_DIR}/${s.name}.toml`);
+    // Ports are picked free but may be taken by a parallel test before the proxy binds them:
+    // a failed start is retried on new ports.
+    for (let attempt = 1;; attempt++) {
+      values.FE = freePort();
+      values.FE2 = freePort();
+      values.FE3 = freePort();
+      try {
+        if (side === "haproxy") {
+          const cfg = substitute(haproxyText(s), values);
+          const used = (["FE", "FE2", "FE3"] as const).filter((k) =>
+            s.haproxy.includes(`{{${k}}}`)
+          );
+          running = await startHaproxy(cfg, used.map((k) => values[k] as number));
+        } else {
+          running = await startHalb(substitute(halbText(s), values), `${DATA_DIR}/${s.name}.toml`);
+        }
+        break;
+      } catch (e) {
+        if (
+          attempt >= 3 || !/exited at startup|address already in use|cannot bind/i.test(String(e))
+        ) {
+          throw e;
+        }
+      }
     }
     for (const step of s.steps) {
       obs.steps.push(await runStep(step, values[step.listener ?? "FE"] as number, origins));
