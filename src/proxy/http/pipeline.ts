@@ -86,6 +86,8 @@ export class L7Pipeline<B extends L7Backend> {
   readonly #backends: ReadonlyMap<string, B>;
   readonly #feMode: HttpConnectionMode;
   readonly #persist = new WeakMap<HttpTxn, PersistState>();
+  /** Frontend errorfiles overridden by each backend's, merged once per backend. */
+  readonly #merged = new Map<BackendConfig, Readonly<Record<number, string>>>();
 
   constructor(frontend: FrontendConfig, backends: ReadonlyMap<string, B>) {
     this.frontend = frontend;
@@ -132,11 +134,11 @@ export class L7Pipeline<B extends L7Backend> {
     const be = backend.config;
     // A backend's `httpclose` closes only the server side (HAProxy 2.6, verified).
     mode = strongerMode(mode, be.httpclose || be.httpServerClose ? "server-close" : "keep-alive");
-    const beRules = applyRequestRules(be.httpRequest, txn, {
-      errorfiles: { ...fe.errorfiles, ...be.errorfiles },
-    });
-    if (beRules.kind === "respond") {
-      return { ...beRules, kind: "respond", denied: beRules.status >= 400, backend, mode };
+    if (be.httpRequest.length > 0) {
+      const beRules = applyRequestRules(be.httpRequest, txn, { errorfiles: this.#errorfiles(be) });
+      if (beRules.kind === "respond") {
+        return { ...beRules, kind: "respond", denied: beRules.status >= 400, backend, mode };
+      }
     }
     const ff = be.forwardfor ?? fe.forwardfor;
     if (ff !== null) applyForwardFor(ff, txn);
@@ -146,6 +148,15 @@ export class L7Pipeline<B extends L7Backend> {
       this.#persist.set(txn, { cookieServer: server, lost: false });
     }
     return { kind: "forward", backend, mode, server };
+  }
+
+  #errorfiles(be: BackendConfig): Readonly<Record<number, string>> {
+    let merged = this.#merged.get(be);
+    if (merged === undefined) {
+      merged = { ...this.frontend.errorfiles, ...be.errorfiles };
+      this.#merged.set(be, merged);
+    }
+    return merged;
   }
 
   /** The request named a server by cookie that cannot take it: it is load-balanced instead. */
@@ -163,11 +174,13 @@ export class L7Pipeline<B extends L7Backend> {
   response(txn: HttpTxn, backend: B): ResponseVerdict | null {
     const be = backend.config;
     const fe = this.frontend;
-    for (const rules of [be.httpResponse, fe.httpResponse]) {
-      const v = applyResponseRules(rules, txn, {
-        errorfiles: { ...fe.errorfiles, ...be.errorfiles },
-      });
-      if (v.kind === "respond") return { status: v.status, bytes: v.bytes };
+    if (be.httpResponse.length > 0 || fe.httpResponse.length > 0) {
+      const errorfiles = this.#errorfiles(be);
+      // Backend rules first, then the frontend's (HAProxy's order).
+      for (const rules of [be.httpResponse, fe.httpResponse]) {
+        const v = applyResponseRules(rules, txn, { errorfiles });
+        if (v.kind === "respond") return { status: v.status, bytes: v.bytes };
+      }
     }
     if (be.cookie !== null && txn.server !== null) {
       const p = this.#persist.get(txn);
