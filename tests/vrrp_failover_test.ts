@@ -15,13 +15,16 @@
  */
 import assert from "node:assert/strict";
 import { instanceConfig } from "../src/vrrp/testdata/instance_config.ts";
-import { haveFile, holders, type Proc, signalPid, VrrpHarness, waitFor } from "./helpers/netns.ts";
+import {
+  holders,
+  keepalivedLab,
+  type Proc,
+  signalPid,
+  VrrpHarness,
+  waitFor,
+} from "./helpers/netns.ts";
 
-const isRoot = Deno.uid() === 0;
-const haveIp = haveFile("/usr/sbin/ip") || haveFile("/usr/bin/ip") || haveFile("/sbin/ip");
-const ignore = !isRoot || !haveIp || !haveFile("/usr/sbin/keepalived");
-const why = !isRoot ? "not root" : !haveIp ? "no ip(8)" : "no /usr/sbin/keepalived";
-const PREFIX = ignore ? `[SKIPPED: ${why}] ` : "";
+const { ignore, prefix: PREFIX } = keepalivedLab();
 /** Polling step (20 ms) plus scheduling noise on a shared 2-core machine. */
 const SLACK_MS = 60;
 

@@ -10,14 +10,9 @@
 import assert from "node:assert/strict";
 import type { VrrpConfig, VrrpInstanceConfig, VrrpScriptConfig } from "../src/config/types.ts";
 import { instanceConfig } from "../src/vrrp/testdata/instance_config.ts";
-import { haveFile, must, type Proc, VrrpHarness } from "./helpers/netns.ts";
+import { keepalivedLab, must, type Proc, VrrpHarness } from "./helpers/netns.ts";
 
-const KEEPALIVED = "/usr/sbin/keepalived";
-const isRoot = Deno.uid() === 0;
-const haveIp = haveFile("/usr/sbin/ip") || haveFile("/usr/bin/ip") || haveFile("/sbin/ip");
-const ignore = !isRoot || !haveIp || !haveFile(KEEPALIVED);
-const why = !isRoot ? "not root" : !haveIp ? "no ip(8)" : "no /usr/sbin/keepalived";
-const PREFIX = ignore ? `[SKIPPED: ${why}] ` : "";
+const { ignore, prefix: PREFIX } = keepalivedLab();
 const DENO = Deno.execPath();
 const RUNNER = new URL("./testdata/vrrp/run_vrrp.ts", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

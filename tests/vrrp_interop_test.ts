@@ -9,14 +9,17 @@
 import assert from "node:assert/strict";
 import type { VrrpConfig, VrrpInstanceConfig } from "../src/config/types.ts";
 import { instanceConfig } from "../src/vrrp/testdata/instance_config.ts";
-import { createLab, haveFile, holders, type Lab, Proc, waitFor } from "./helpers/netns.ts";
+import {
+  createLab,
+  holders,
+  KEEPALIVED,
+  keepalivedLab,
+  type Lab,
+  Proc,
+  waitFor,
+} from "./helpers/netns.ts";
 
-const KEEPALIVED = "/usr/sbin/keepalived";
-const isRoot = Deno.uid() === 0;
-const haveIp = haveFile("/usr/sbin/ip") || haveFile("/usr/bin/ip") || haveFile("/sbin/ip");
-const ignore = !isRoot || !haveIp || !haveFile(KEEPALIVED);
-const why = !isRoot ? "not root" : !haveIp ? "no ip(8)" : "no /usr/sbin/keepalived";
-const PREFIX = ignore ? `[SKIPPED: ${why}] ` : "";
+const { ignore, prefix: PREFIX } = keepalivedLab();
 const DENO = Deno.execPath();
 const RUNNER = new URL("./testdata/vrrp/run_vrrp.ts", import.meta.url).pathname;
 const SENDER = new URL("./testdata/vrrp/send_malformed.ts", import.meta.url).pathname;

@@ -34,6 +34,21 @@ export function haveFile(path: string): boolean {
   }
 }
 
+/** keepalived, the interop peer. */
+export const KEEPALIVED = "/usr/sbin/keepalived";
+
+/**
+ * Whether keepalived interop tests can run here (root, ip(8), keepalived), and the prefix their
+ * names carry when they cannot, so the skip is visible with its reason.
+ */
+export function keepalivedLab(): { ignore: boolean; prefix: string } {
+  const isRoot = Deno.uid() === 0;
+  const haveIp = haveFile("/usr/sbin/ip") || haveFile("/usr/bin/ip") || haveFile("/sbin/ip");
+  const ignore = !isRoot || !haveIp || !haveFile(KEEPALIVED);
+  const why = !isRoot ? "not root" : !haveIp ? "no ip(8)" : `no ${KEEPALIVED}`;
+  return { ignore, prefix: ignore ? `[SKIPPED: ${why}] ` : "" };
+}
+
 /** The created lab. */
 export interface Lab {
   /** Node namespace names, index 0 = node 1 (192.0.2.1). */
