@@ -113,6 +113,8 @@ export class ProxyThreads {
   readonly #workers: ProxyWorker[];
   readonly #logger: Logger;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The main generation whose pool changes are mirrored. */
+  #watched: Proxy | null = null;
 
   private constructor(workers: ProxyWorker[], logger: Logger) {
     this.#workers = workers;
@@ -163,6 +165,9 @@ export class ProxyThreads {
         for (const w of this.#workers) w.send({ type: "states", states });
       });
     };
+    // Only the newest generation's pools speak for the workers.
+    for (const pool of this.#watched?.pools.values() ?? []) pool.onChange = null;
+    this.#watched = main;
     for (const pool of main.pools.values()) pool.onChange = push;
     this.#timer ??= setInterval(() => {
       for (const w of this.#workers) w.send({ type: "snapshot" });

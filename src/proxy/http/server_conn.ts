@@ -80,17 +80,14 @@ export class IdlePool {
     this.#timer ??= setInterval(() => this.#sweep(), Math.max(250, this.#idleMs / 2));
   }
 
-  /** Closes every idle connection (and those of one server with `server`). */
-  closeAll(server?: PoolServer): void {
-    for (const [srv, list] of this.#idle) {
-      if (server !== undefined && srv !== server) continue;
+  /** Closes every idle connection and stops the sweep (the generation is stopping). */
+  closeAll(): void {
+    for (const list of this.#idle.values()) {
       for (const sc of list) sc.close();
       list.length = 0;
     }
-    if (server === undefined && this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   #sweep(): void {
