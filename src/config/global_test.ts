@@ -32,9 +32,6 @@ email_to = ["a@example.com", "bad"]
 smtp_server = "mail.example.com"
 `);
   assert.deepEqual(lines, [
-    "4:1: global.user: warning: user has no effect yet: halb does not switch users itself; " +
-    "start it as that user with CAP_NET_ADMIN, CAP_NET_RAW and CAP_NET_BIND_SERVICE " +
-    "(config/halb.service does)",
     '4:8: global.user: warning: user "nobody-here" does not exist on this machine',
     '8:30: global.notify.email_to[1]: "bad" is not an email address',
   ]);

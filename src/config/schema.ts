@@ -194,15 +194,14 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
     },
     user: {
       kind: "string",
-      doc: "user to run as after binding (keeps CAP_NET_ADMIN/RAW)",
-      inert: "user has no effect yet: halb does not switch users itself; start it as that user " +
-        "with CAP_NET_ADMIN, CAP_NET_RAW and CAP_NET_BIND_SERVICE (config/halb.service does)",
+      doc: "user to run as once the first configuration is bound (started as root), keeping " +
+        "CAP_NET_ADMIN, CAP_NET_RAW and CAP_NET_BIND_SERVICE; started as another user, it must " +
+        "be that user (else exit 1)",
     },
     group: {
       kind: "string",
-      doc: "group to run as after binding",
-      inert: "group has no effect yet: halb does not switch groups itself; start it with that " +
-        "group (config/halb.service does)",
+      doc: "group to run as, switched with `user` (default: the user's primary group); " +
+        "supplementary groups are dropped",
     },
     pidfile: { kind: "string", doc: "file to write the pid to" },
     log: {

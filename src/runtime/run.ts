@@ -13,6 +13,7 @@ import { buildGraph, type Graph } from "./graph.ts";
 import { notifySystemd } from "../sys/sd_notify.ts";
 import { AdminEndpoint, adminSource } from "./admin.ts";
 import type { ProcessInfo } from "../admin/model.ts";
+import { switchUser } from "../sys/privileges.ts";
 
 /** Where `runHalb` reports fatal problems before the logger exists. */
 export interface RunIo {
@@ -77,6 +78,16 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
     logger,
   );
   await admin.update(config.admin);
+  // [global] user/group: once everything of the first generation is bound (HAProxy's order).
+  const refused = await switchUser(config.global, { logger, threads: graph.threads });
+  if (refused !== null) {
+    options.io.err(`halb: ${refused}`);
+    await admin.stop();
+    await graph.stop({ graceMs: 0 });
+    removePidfile(config);
+    log.close();
+    return 1;
+  }
   logger.log("notice", `halb started with ${config.file} (pid ${Deno.pid})`);
   await notifySystemd(`READY=1\nSTATUS=serving ${config.file}`);
   options.onReady?.(graph);

@@ -28,6 +28,7 @@ import {
   type ProxySnapshot,
   startProxy,
 } from "../proxy/proxy.ts";
+import type { SwitchThreads, ThreadStep } from "../sys/privileges.ts";
 
 /** The `name` of proxy worker isolates (main.ts starts the worker loop under it). */
 export const WORKER_NAME = "halb-proxy-thread";
@@ -38,14 +39,16 @@ export type ToWorker =
   | { type: "reload"; config: Config; states: PoolStates }
   | { type: "states"; states: PoolStates }
   | { type: "snapshot" }
-  | { type: "stop"; graceMs: number };
+  | { type: "stop"; graceMs: number }
+  | { type: "privileges"; step: ThreadStep; keep: number[] };
 
 /** Messages worker → main. */
 export type FromWorker =
   | { type: "started"; error: string | null }
   | { type: "log"; entry: LogEntry }
   | { type: "snapshot"; snapshot: ProxySnapshot }
-  | { type: "stopped" };
+  | { type: "stopped" }
+  | { type: "privileges"; error: string | null };
 
 /** Server states of every backend, by backend name. */
 export type PoolStates = Record<string, ServerStateCopy[]>;
@@ -87,7 +90,9 @@ class ProxyWorker {
         if (m.entry.kind === "traffic") logger.traffic(m.entry.line, m.entry.fields);
         else logger.log(m.entry.level, m.entry.line);
       } else if (m.type === "snapshot") this.snapshot = m.snapshot;
-      if (m.type === "started" || m.type === "stopped") this.#waiting.shift()?.(m);
+      if (m.type === "started" || m.type === "stopped" || m.type === "privileges") {
+        this.#waiting.shift()?.(m);
+      }
     };
     this.worker.onerror = (e) => {
       e.preventDefault();
@@ -99,7 +104,7 @@ class ProxyWorker {
     this.worker.postMessage(m);
   }
 
-  /** Sends `m` and waits for the worker's next started/stopped answer. */
+  /** Sends `m` and waits for the worker's next started/stopped/privileges answer. */
   ask(m: ToWorker): Promise<FromWorker> {
     const { promise, resolve } = Promise.withResolvers<FromWorker>();
     this.#waiting.push(resolve);
@@ -109,7 +114,7 @@ class ProxyWorker {
 }
 
 /** The worker isolates of the process, carried across reloads. */
-export class ProxyThreads {
+export class ProxyThreads implements SwitchThreads {
   readonly #workers: ProxyWorker[];
   readonly #logger: Logger;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -177,6 +182,17 @@ export class ProxyThreads {
   /** The workers' latest snapshots. */
   snapshots(): ProxySnapshot[] {
     return this.#workers.flatMap((w) => w.snapshot === null ? [] : [w.snapshot]);
+  }
+
+  /**
+   * Runs a step of the `[global] user` switch on every worker's own thread (capabilities are
+   * per thread; see src/sys/privileges.ts); resolves to the workers' errors.
+   */
+  async switchStep(step: ThreadStep, keep: readonly number[]): Promise<string[]> {
+    const answers = await Promise.all(
+      this.#workers.map((w) => w.ask({ type: "privileges", step, keep: [...keep] })),
+    );
+    return answers.flatMap((a) => a.type === "privileges" && a.error !== null ? [a.error] : []);
   }
 
   /** Stops every worker gracefully and ends them. */

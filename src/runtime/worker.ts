@@ -8,6 +8,7 @@
 import type { Logger } from "../log/logger.ts";
 import { type Proxy, startProxy } from "../proxy/proxy.ts";
 import type { FromWorker, PoolStates, ToWorker } from "./threads.ts";
+import { threadSwitchStep } from "../sys/privileges.ts";
 
 /** The worker's global scope, as much of it as this loop uses. */
 const scope = globalThis as unknown as {
@@ -72,6 +73,9 @@ export function runWorker(): void {
         return;
       case "snapshot":
         if (current !== null) post({ type: "snapshot", snapshot: current.snapshot() });
+        return;
+      case "privileges":
+        post({ type: "privileges", error: threadSwitchStep(m.step, m.keep) });
         return;
       case "stop":
         await current?.stop({ graceMs: m.graceMs });
