@@ -22,6 +22,7 @@ import {
   substitute,
 } from "./helpers/http_diff.ts";
 import { BALANCING, PERSISTENCE } from "./testdata/http_diff/balance_persist.ts";
+import { CHECK_POST } from "./testdata/http_diff/check_post.ts";
 import { CONNECTIONS, FORWARDFOR } from "./testdata/http_diff/connection.ts";
 import { ERRORS, TLS } from "./testdata/http_diff/errors_tls.ts";
 import { REDIRECTS, RULES } from "./testdata/http_diff/rules.ts";
@@ -30,6 +31,7 @@ import { ROUTING } from "./testdata/http_diff/routing.ts";
 const ALL: Scenario[] = [
   ...ROUTING,
   ...BALANCING,
+  ...CHECK_POST,
   ...PERSISTENCE,
   ...RULES,
   ...REDIRECTS,

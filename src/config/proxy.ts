@@ -157,15 +157,7 @@ function missingTimeouts(t: Timeouts, keys: readonly TimeoutKey[]): TimeoutKey[]
 function readBalance(t: Table, inherited: Balance): Balance {
   if (!t.has("balance")) return inherited;
   const r = parseBalance(t.text("balance"));
-  if (r.ok) {
-    if (r.value.algorithm === "url_param" && r.value.checkPost) {
-      t.warn(
-        "balance",
-        "check_post is not supported: only the query string is searched for the parameter",
-      );
-    }
-    return r.value;
-  }
+  if (r.ok) return r.value;
   t.error("balance", r.error);
   return inherited;
 }

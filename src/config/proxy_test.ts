@@ -165,3 +165,22 @@ cookie = { name = "S", insert = true }
   ]);
   assert.deepEqual(config.backends[0].balance, { algorithm: "roundrobin" });
 });
+
+Deno.test("balance url_param(uid) check_post compiles without a warning", () => {
+  const { config, lines } = compile(`${TIMEOUTS}
+[frontend.f]
+mode = "http"
+bind = [":80"]
+default_backend = "b"
+[backend.b]
+mode = "http"
+balance = "url_param(uid) check_post"
+server = [{ name = "s1", address = "127.0.0.1:80" }]
+`);
+  assert.deepEqual(lines, []);
+  assert.deepEqual(config!.backends[0].balance, {
+    algorithm: "url_param",
+    name: "uid",
+    checkPost: true,
+  });
+});

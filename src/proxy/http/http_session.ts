@@ -46,6 +46,8 @@ import { type ConnInfo, connInfo, type HttpTxn } from "./txn.ts";
 import { type L7Backend, L7Pipeline, type RequestDecision } from "./pipeline.ts";
 import { establish } from "../establish.ts";
 import { tunnel } from "./tunnel.ts";
+import { bodyWaitLimit, httpBodyBalanceKey, peekRequestBody, waitsForBody } from "./balance_key.ts";
+import { delHeader } from "./headers.ts";
 import { W_CLIENT, W_DATA, W_HEAD, W_IDLE, W_SERVER, type Watch, Watchdog } from "./watchdog.ts";
 
 /** A backend as the HTTP engine runs it. */
@@ -142,6 +144,9 @@ export class HttpSession {
   #clientPending: Promise<boolean> | null = null;
   /** The current request's body has been read to its end. */
   #bodyDone = false;
+  /** The 408 sent when W_HEAD expires while a body is awaited (HAProxy's stream-side page);
+   * null for a request head's. */
+  #late408: Uint8Array | null = null;
 
   constructor(client: ClientConn, host: HttpSessionHost, clientPeer: string) {
     this.client = client;
@@ -326,7 +331,13 @@ export class HttpSession {
   }
 
   async #forward(txn: HttpTxn, t: Txr, o: Exchange): Promise<boolean> {
-    if (!(await this.#establish(txn, t, o))) {
+    let bodyKey: Uint8Array | null = null;
+    if (o.backend.config.balance.algorithm === "url_param" && txn.req.method === "POST") {
+      const r = await this.#awaitBalanceBody(txn, t, o);
+      if (r === false) return false;
+      bodyKey = r;
+    }
+    if (!(await this.#establish(txn, t, o, bodyKey))) {
       t.status = 503;
       return await this.#respondError(503, t, txn.req, o);
     }
@@ -407,7 +418,12 @@ export class HttpSession {
    * else balancing (see `establish`); the connection's first request gets a new connection, later
    * ones may reuse an idle one (HAProxy's `http-reuse safe`).
    */
-  async #establish(txn: HttpTxn, t: Txr, o: Exchange): Promise<boolean> {
+  async #establish(
+    txn: HttpTxn,
+    t: Txr,
+    o: Exchange,
+    bodyKey: Uint8Array | null,
+  ): Promise<boolean> {
     const { backend } = o;
     const pool = backend.pool;
     const pipeline = this.host.pipeline;
@@ -424,7 +440,7 @@ export class HttpSession {
           if (got !== null) return got;
           pipeline.persistenceLost(txn);
         }
-        return pool.assign(pipeline.balanceKey(txn, backend), avoid);
+        return pool.assign(pipeline.balanceKey(txn, backend) ?? bodyKey, avoid);
       },
       connect: (srv, signal) =>
         connectServer(srv, { timeoutMs: backend.config.timeout.connect, signal }),
@@ -445,6 +461,73 @@ export class HttpSession {
     this.#server = r.conn;
     t.phase = "-";
     return true;
+  }
+
+  /**
+   * `balance url_param` and a POST (see balance_key.ts): before a server is chosen, wait for the
+   * body — all of it, or what HAProxy's buffer holds — under `timeout http_request` (from now)
+   * and `timeout client` (per read), answering `Expect: 100-continue` ourselves as HAProxy does.
+   * The bytes are only looked at: forwarding sends them unchanged. Resolves the body's key
+   * (null: none), or false when the transaction ended (408 sent, or the client left).
+   */
+  async #awaitBalanceBody(txn: HttpTxn, t: Txr, o: Exchange): Promise<Uint8Array | null | false> {
+    const req = txn.req;
+    const balance = o.backend.config.balance;
+    if (!waitsForBody(balance, req) || this.#bodyDone) return null;
+    const named = o.preferred === null ? undefined : o.backend.pool.server(o.preferred);
+    if (named !== undefined && named.up && !named.maint) return null;
+    if (req.expectContinue) {
+      delHeader(req, "expect");
+      req.expectContinue = false;
+      const bytes = serializeResponseHead({ status: 100, reason: "Continue" }, []);
+      if (!(await this.#writeClient(bytes))) {
+        this.#setTerm(t, "C", "R");
+        return false;
+      }
+      t.bytesToClient += bytes.length;
+    }
+    const host = this.host;
+    const rbuf = this.#rbuf;
+    const limit = bodyWaitLimit(req);
+    const reqMs = host.timeout.httpRequest;
+    const deadline = reqMs === null ? 0 : Date.now() + reqMs;
+    for (;;) {
+      const peek = peekRequestBody(rbuf.view(), req, { limit });
+      if (peek.complete) {
+        this.#late408 = null;
+        // HAProxy's Tq covers the wait.
+        t.treq = Date.now() - t.requestDate;
+        return httpBodyBalanceKey(balance, peek.data);
+      }
+      let ms = host.timeout.client;
+      if (deadline !== 0) {
+        const left = Math.max(0, deadline - Date.now());
+        ms = ms === null ? left : Math.min(ms, left);
+      }
+      // W_HEAD: on expiry the watchdog answers this 408 and closes.
+      this.#late408 ??= host.pipeline.errorPage(408, req, { mode: "close", backend: o.backend })
+        .bytes;
+      const n = await this.#fillTimed(rbuf, this.client, { watch: W_HEAD, ms });
+      if (n !== null) {
+        this.#received += n;
+        host.bytesIn += n;
+        continue;
+      }
+      const page = this.#late408;
+      this.#late408 = null;
+      if (this.#killed) throw new SessionEnd();
+      if (this.#dog.expired === W_HEAD) {
+        host.httpCounters.invalid++;
+        t.status = 408;
+        this.#setTerm(t, "c", "R");
+        t.bytesToClient += page.length;
+        this.#countStatus(408);
+      } else {
+        this.#setTerm(t, "C", "R");
+        t.treq = Date.now() - t.requestDate;
+      }
+      return false;
+    }
   }
 
   // ------------------------------------------------------------------ request forwarding
@@ -903,9 +986,8 @@ export class HttpSession {
       case W_HEAD: {
         const client = this.client;
         this.#closed = true;
-        this.#writeClient(this.host.pipeline.closingErrorPage(408)).finally(() =>
-          closeQuietly(client)
-        );
+        const page = this.#late408 ?? this.host.pipeline.closingErrorPage(408);
+        this.#writeClient(page).finally(() => closeQuietly(client));
         this.#server?.close();
         break;
       }
