@@ -13,6 +13,7 @@ import type { ByteConn } from "./io.ts";
 import type { AssignFailure, PoolServer, ServerPool } from "./server_pool.ts";
 import { QueueTicket } from "./server_pool.ts";
 import { connectTls } from "./tls.ts";
+import { connectTcp, isIpLiteral, nativeTcpAvailable } from "../sys/tcp.ts";
 
 /** The log fields {@linkcode establish} fills (both engines' records have them). */
 export interface EstablishRecord {
@@ -180,6 +181,9 @@ export async function dialServer(
   const timer = ms !== null ? setTimeout(() => ac.abort("timeout"), ms) : undefined;
   try {
     if (cfg.ssl) return await connectTls(cfg, ac.signal);
+    if (nativeTcpAvailable() && isIpLiteral(cfg.address.host)) {
+      return await connectTcp(cfg.address.host, cfg.address.port, { signal: ac.signal });
+    }
     const tcp = await Deno.connect({
       hostname: cfg.address.host,
       port: cfg.address.port,

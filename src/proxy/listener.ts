@@ -11,6 +11,8 @@
 import type { BindConfig, ListenAddress } from "../config/types.ts";
 import type { ClientConn } from "./io.ts";
 import { TlsListener } from "./tls.ts";
+import { SysError } from "../sys/errors.ts";
+import { nativeTcpAvailable, TcpListener } from "../sys/tcp.ts";
 
 /** A listening socket: plain `Deno.Listener` or a {@linkcode TlsListener}. */
 export interface Acceptor {
@@ -203,6 +205,11 @@ function describeBindError(e: unknown): string {
   if (e instanceof Deno.errors.AddrInUse) return "address already in use";
   if (e instanceof Deno.errors.AddrNotAvailable) return "address not available";
   if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof SysError) {
+    if (e.code === "EADDRINUSE") return "address already in use";
+    if (e.code === "EADDRNOTAVAIL") return "address not available";
+    if (e.code === "EACCES" || e.code === "EPERM") return "permission denied";
+  }
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -223,6 +230,12 @@ export async function bindListener(
       listener = Deno.listen({ transport: "unix", path: address.path });
     } else if (bind.tls !== null && bind.tls.certificates.length > 0) {
       listener = await TlsListener.listen(bind);
+    } else if (nativeTcpAvailable()) {
+      listener = new TcpListener({
+        host: address.host,
+        port: address.port,
+        reusePort: options.reusePort ?? false,
+      });
     } else {
       listener = Deno.listen({
         hostname: address.host,

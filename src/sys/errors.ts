@@ -42,10 +42,14 @@ export const ERRNO = {
   EADDRNOTAVAIL: 99,
   ENETDOWN: 100,
   ENETUNREACH: 101,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
   ENOBUFS: 105,
+  ENOTCONN: 107,
   ETIMEDOUT: 110,
   ECONNREFUSED: 111,
   EHOSTUNREACH: 113,
+  EINPROGRESS: 115,
 } as const;
 
 /** A symbolic errno name, or `"EUNKNOWN"` for a value missing from {@linkcode ERRNO}. */
