@@ -113,19 +113,6 @@ export function closeQuietly(conn: ByteConn): void {
   }
 }
 
-/** Concatenates byte arrays into one (one write instead of several). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** The textual IP of an address ("" for unix sockets). */
 export function addrHost(addr: Deno.Addr): string {
   return addr.transport === "tcp" || addr.transport === "udp" ? addr.hostname : "";

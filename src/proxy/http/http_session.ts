@@ -33,14 +33,8 @@ import {
 import type { RequestHead, ResponseHead } from "../http1/types.ts";
 import { type PoolServer, QueueTicket, type ServerPool } from "../server_pool.ts";
 import type { ConnLimit } from "../listener.ts";
-import {
-  type ClientConn,
-  closeQuietly,
-  concatBytes,
-  ReadBuffer,
-  tryWriteAll,
-  writeAll,
-} from "../io.ts";
+import { type ClientConn, closeQuietly, ReadBuffer, tryWriteAll, writeAll } from "../io.ts";
+import { concatBytes } from "../bytes.ts";
 import { connectServer, type IdlePool, type ServerConn } from "./server_conn.ts";
 import { type ConnInfo, connInfo, type HttpTxn } from "./txn.ts";
 import { type L7Backend, L7Pipeline, type RequestDecision } from "./pipeline.ts";
@@ -760,7 +754,9 @@ export class HttpSession {
       rbuf.consume(ev.consumed);
       if (ev.type === "body") {
         if (
-          out.length === 1 && out[0].buffer === head.buffer && filled + ev.data.length <= reserve
+          out.length === 1 && out[0].byteOffset === head.byteOffset &&
+          out[0].buffer === head.buffer &&
+          filled + ev.data.length <= reserve
         ) {
           head.set(ev.data, headLen + filled);
           filled += ev.data.length;

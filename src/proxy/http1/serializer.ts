@@ -6,6 +6,7 @@
  * @module
  */
 
+import { allocBytes } from "../bytes.ts";
 import { writeLatin1 } from "./chars.ts";
 import type { HeaderList } from "./types.ts";
 
@@ -49,7 +50,7 @@ const encoder = new TextEncoder();
 /** Encodes head text: one native ASCII encode, or a byte-per-code-unit copy when the text
  * holds non-ASCII (latin1) characters. */
 function encodeHead(text: string, reserve = 0): Uint8Array {
-  const out = new Uint8Array(text.length + reserve);
+  const out = allocBytes(text.length + reserve);
   const r = encoder.encodeInto(text, out);
   if (r.written === text.length && r.read === text.length) return out;
   writeLatin1(out, 0, text);
@@ -99,7 +100,7 @@ export const LAST_CHUNK: Uint8Array = new Uint8Array([0x30, 13, 10, 13, 10]);
 /** A chunk size line, `<hex>\r\n` (lower-case hex, as HAProxy writes it). `size` must be > 0. */
 export function chunkHeader(size: number): Uint8Array {
   const hex = size.toString(16);
-  const out = new Uint8Array(hex.length + 2);
+  const out = allocBytes(hex.length + 2);
   const pos = writeLatin1(out, 0, hex);
   out[pos] = 13;
   out[pos + 1] = 10;
@@ -112,7 +113,7 @@ export function chunkHeader(size: number): Uint8Array {
 export function encodeChunk(data: Uint8Array): Uint8Array {
   if (data.length === 0) return new Uint8Array(0);
   const h = chunkHeader(data.length);
-  const out = new Uint8Array(h.length + data.length + 2);
+  const out = allocBytes(h.length + data.length + 2);
   out.set(h, 0);
   out.set(data, h.length);
   out[out.length - 2] = 13;
