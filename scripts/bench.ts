@@ -6,7 +6,7 @@
  *
  *   scripts/bench [--rounds 5] [--duration 5] [--connections 32] [--case l4|l7] [--rate 2000]
  *                 [--haproxy-threads N] [--halb-threads M]
- *   (threads: HAProxy N, default one per CPU as HAProxy's own default; halb M, default N)
+ *   (threads: each at its own default unless given: HAProxy N = one per CPU, halb M = 1)
  *
  * `--case l7` runs both proxies in HTTP mode with `option forwardfor`, keep-alive on both sides,
  * and adds a fixed-rate run (`--rate` requests/s over 16 connections, paced by a wrk Lua delay)
@@ -128,10 +128,10 @@ http {
   );
   const mode = values.case === "l7" ? "http" : "tcp";
   const l7 = mode === "http";
-  // Both get the same number of threads: HAProxy's default is one per CPU.
+  // Each at its own default unless told: HAProxy one thread per CPU, halb one thread.
   const nthreads = Number(values["haproxy-threads"] || navigator.hardwareConcurrency);
   const threads = `  nbthread ${nthreads}\n`;
-  const halbThreads = Number(values["halb-threads"] || nthreads);
+  const halbThreads = Number(values["halb-threads"] || 1);
   await Deno.writeTextFile(
     `${dir}/haproxy.cfg`,
     `global

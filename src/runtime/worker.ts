@@ -9,10 +9,6 @@ import type { Logger } from "../log/logger.ts";
 import { type Proxy, startProxy } from "../proxy/proxy.ts";
 import type { FromWorker, PoolStates, ToWorker } from "./threads.ts";
 import { threadSwitchStep } from "../sys/privileges.ts";
-import { preferBlockingIdle } from "../sys/reactor.ts";
-
-/** How long an idle proxy thread waits in epoll on its JS thread (delays its timers that much). */
-const IDLE_BLOCK_MS = 2;
 
 /** The worker's global scope, as much of it as this loop uses. */
 const scope = globalThis as unknown as {
@@ -39,9 +35,6 @@ function apply(proxy: Proxy, states: PoolStates): void {
 
 /** Serves orders from the main isolate until told to stop. */
 export function runWorker(): void {
-  // All of this isolate's traffic runs on the reactor (TLS and unix binds stay in the main
-  // isolate), so an idle reactor may wait on the JS thread itself: fewer wakeups per request.
-  preferBlockingIdle(IDLE_BLOCK_MS);
   let current: Proxy | null = null;
   let queue = Promise.resolve();
   scope.onmessage = (e: MessageEvent<ToWorker>) => {
