@@ -14,6 +14,12 @@ export interface ByteConn {
   close(): void;
   readonly remoteAddr: Deno.Addr;
   readonly localAddr: Deno.Addr;
+  /**
+   * Optional synchronous write: the bytes of `p` the kernel took right now (0 when it would
+   * have to wait, other writes are queued, or the socket failed — `write` then reports it).
+   * Our own sockets have it (src/sys/tcp.ts); it spares a promise chain per write.
+   */
+  writeNow?(p: Uint8Array): number;
 }
 
 /** TLS facts of a client connection, when it came in on a TLS bind. */
@@ -83,9 +89,16 @@ function endOfStream(): null {
   return null;
 }
 
+const WRITTEN: Promise<void> = Promise.resolve();
+const WRITTEN_OK: Promise<boolean> = Promise.resolve(true);
+
 /** Writes all of `data`; rejects when the peer is gone. */
 export function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {
-  // The common case is one complete write: no extra async frame for it.
+  // The common case is one complete write: done synchronously when the socket can, else with
+  // no extra async frame.
+  const now = conn.writeNow?.(data) ?? 0;
+  if (now === data.length) return WRITTEN;
+  if (now > 0) return writeRest(conn, data, now);
   return conn.write(data).then((n) => n < data.length ? writeRest(conn, data, n) : undefined);
 }
 
@@ -95,13 +108,9 @@ async function writeRest(conn: ByteConn, data: Uint8Array, from: number): Promis
 }
 
 /** Writes all of `data`; false when the peer is gone. */
-export async function tryWriteAll(conn: ByteConn, data: Uint8Array): Promise<boolean> {
-  try {
-    await writeAll(conn, data);
-    return true;
-  } catch {
-    return false;
-  }
+export function tryWriteAll(conn: ByteConn, data: Uint8Array): Promise<boolean> {
+  const p = writeAll(conn, data);
+  return p === WRITTEN ? WRITTEN_OK : p.then(() => true, () => false);
 }
 
 /** Closes without throwing. */

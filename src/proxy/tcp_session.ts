@@ -284,7 +284,14 @@ export class TcpSession implements TcpLogRecord {
           writeFailed = true;
           throw new Error("write failed");
         }
-        pending = writeAll(dst, n === buf.length ? buf : buf.subarray(0, n)).then(
+        const chunk = n === buf.length ? buf : buf.subarray(0, n);
+        const now = dst.writeNow?.(chunk) ?? 0;
+        if (now === n) {
+          // Written at once (our own sockets): the buffer is free again, nothing to wait for.
+          pending = null;
+          continue;
+        }
+        pending = writeAll(dst, now > 0 ? chunk.subarray(now) : chunk).then(
           () => {
             const t2 = Date.now();
             this.#srvLast = t2;

@@ -190,6 +190,18 @@ export class TcpConn implements Watcher {
     return promise;
   }
 
+  /**
+   * Sends what the kernel takes right now, synchronously: the count (0 when a write is queued,
+   * the socket is not writable yet or the send failed — `write` then reports the failure).
+   */
+  writeNow(p: Uint8Array): number {
+    if (this.#closed || this.#writes.length > 0 || !this.#writable || this.#connecting !== null) {
+      return 0;
+    }
+    const r = this.#trySend(p);
+    return typeof r === "number" ? r : 0;
+  }
+
   /** One `send`: a count, an error, or undefined (EAGAIN: wait for an edge). */
   #trySend(p: Uint8Array): number | Error | undefined {
     for (;;) {

@@ -562,6 +562,36 @@ Deno.test("zero-length read resolves 0 without waiting; empty write resolves 0",
   }
 });
 
+Deno.test("writeNow sends at once, yields 0 behind queued writes and after close", async () => {
+  const { listener, client, server } = await connectedPair("127.0.0.1");
+  try {
+    assert.equal(client.writeNow(Uint8Array.of(1, 2, 3)), 3);
+    assertSameBytes(await within(readExactly(server, 3), "read 3"), [1, 2, 3], "sent at once");
+    // Fill the socket until the kernel takes nothing more: writeNow then reports 0 …
+    const big = pattern(1 << 20, 7);
+    let sent = 0;
+    while (sent < 64 << 20) {
+      const n = client.writeNow(big);
+      if (n < big.length) {
+        sent += n;
+        break;
+      }
+      sent += n;
+    }
+    const queued = client.write(big);
+    assert.equal(client.writeNow(Uint8Array.of(9)), 0, "a queued write goes first");
+    // … and the order is kept once the peer drains: all of big, after what writeNow took.
+    const total = sent + big.length;
+    const got = await within(readExactly(server, total), "drain", 20_000);
+    assert.equal(got.length, total);
+    assert.equal(await within(queued, "queued write"), big.length);
+    client.close();
+    assert.equal(client.writeNow(Uint8Array.of(1)), 0, "closed");
+  } finally {
+    closeAll(client, server, listener);
+  }
+});
+
 Deno.test("the reactor empties with the last socket and works again for the next", async () => {
   // Several open/close rounds with idle time between: each round's first add() restarts the
   // loop that the previous round's last remove() ended (reactor_test.ts sees it end).
