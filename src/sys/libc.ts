@@ -3,8 +3,8 @@
  * this module never needs FFI permission; the first call without it throws
  * {@linkcode FfiUnavailableError}.
  *
- * Every symbol is synchronous except `poll`, which runs on Deno's blocking pool with a bounded
- * timeout. errno is read right after each synchronous call (on the JS thread, where it is reliable)
+ * Every symbol is synchronous except `poll` (VRRP's poller) and `epoll_wait_blocking` (the
+ * proxy reactor's idle wait), which run on Deno's blocking pool with bounded timeouts. errno is read right after each synchronous call (on the JS thread, where it is reliable)
  * and turned into a {@linkcode SysError}. File descriptors are opened nonblocking and close-on-exec.
  *
  * @module
@@ -43,7 +43,6 @@ const SYMBOLS = {
   send: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   recv: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },

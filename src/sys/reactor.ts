@@ -49,8 +49,13 @@ const SPIN_TURNS = 8;
 /** Longest wait in the pool while idle (bounds how long a lost wakeup could last). */
 const IDLE_WAIT_MS = 1000;
 const MAX_EVENTS = 256;
-/** `struct epoll_event` is packed on x86_64: u32 events, u64 data. */
-const EVENT_SIZE = 12;
+/**
+ * `struct epoll_event` is u32 events + u64 data: packed on x86_64 (12 bytes, data at 4), natural
+ * alignment elsewhere, e.g. aarch64 (16 bytes, data at 8).
+ */
+const PACKED = Deno.build.arch === "x86_64";
+const EVENT_SIZE = PACKED ? 12 : 16;
+const DATA_OFFSET = PACKED ? 4 : 8;
 
 /** Something registered with the reactor; called on the JS thread with the epoll event bits. */
 export interface Watcher {
@@ -113,8 +118,8 @@ export class Reactor {
   #register(fd: number, token: number, events: number): void {
     const v = this.#ctlView;
     v.setUint32(0, events >>> 0, true);
-    v.setUint32(4, token, true);
-    v.setUint32(8, 0, true);
+    v.setUint32(DATA_OFFSET, token, true);
+    v.setUint32(DATA_OFFSET + 4, 0, true);
     if (libc().epoll_ctl(this.#ep, EPOLL_CTL_ADD, fd, this.#ctl) < 0) {
       throw sysError(`epoll_ctl(ADD, ${fd})`);
     }
@@ -165,7 +170,7 @@ export class Reactor {
   #dispatch(view: DataView, n: number): void {
     for (let i = 0; i < n; i++) {
       const off = i * EVENT_SIZE;
-      const token = view.getUint32(off + 4, true);
+      const token = view.getUint32(off + DATA_OFFSET, true);
       if (token === 0) {
         drainEventFd(this.#wakeFd);
         continue;

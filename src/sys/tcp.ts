@@ -64,14 +64,15 @@ interface PendingWrite {
   reject: (e: unknown) => void;
 }
 
-/** The socket address of `fd` (`getsockname`, or `getpeername` when `peer`). */
-function sockName(fd: number, peer: boolean): Deno.NetAddr {
-  const buf = alloc(SOCKADDR_MAX);
-  const len = alloc(4);
-  new DataView(len.buffer).setUint32(0, SOCKADDR_MAX, true);
-  const rc = peer ? libc().getpeername(fd, buf, len) : libc().getsockname(fd, buf, len);
-  if (rc < 0) throw sysError(peer ? "getpeername" : "getsockname");
-  return toNetAddr(buf, new DataView(len.buffer).getUint32(0, true));
+const nameBuf = alloc(SOCKADDR_MAX);
+const nameLen = alloc(4);
+const nameLenView = new DataView(nameLen.buffer);
+
+/** The local address of `fd` (`getsockname`), decoded from reused buffers. */
+function localName(fd: number): Deno.NetAddr {
+  nameLenView.setUint32(0, SOCKADDR_MAX, true);
+  if (libc().getsockname(fd, nameBuf, nameLen) < 0) throw sysError("getsockname");
+  return toNetAddr(nameBuf, nameLenView.getUint32(0, true));
 }
 
 /** Decodes a `sockaddr_in`/`sockaddr_in6` without copying (a copy is an ArrayBuffer: ~2 µs). */
@@ -90,8 +91,9 @@ function toNetAddr(buf: Uint8Array, length: number): Deno.NetAddr {
 /** A connected TCP socket (accepted or dialed). Create with {@linkcode connectTcp} or accept. */
 export class TcpConn implements Watcher {
   readonly fd: number;
+  /** The peer's address. */
+  readonly remoteAddr: Deno.NetAddr;
   readonly #token: number;
-  #remote: Deno.NetAddr | null;
   #local: Deno.NetAddr | null = null;
   /** False once a read came back short or EAGAIN: wait for the next edge. */
   #readable = false;
@@ -109,27 +111,18 @@ export class TcpConn implements Watcher {
   #shutdownPending: { resolve: () => void; reject: (e: unknown) => void } | null = null;
   #connecting: { resolve: () => void; reject: (e: unknown) => void } | null = null;
 
-  /** Wraps a connected (or connecting) nonblocking fd; `remote` is its peer address if known. */
-  constructor(fd: number, remote: Deno.NetAddr | null) {
+  /** Wraps a connected (or connecting) nonblocking fd whose peer is `remote`. */
+  constructor(fd: number, remote: Deno.NetAddr) {
     this.fd = fd;
-    this.#remote = remote;
+    this.remoteAddr = remote;
     this.#token = reactor().add(fd, this);
   }
 
-  /** The peer's address. */
-  get remoteAddr(): Deno.NetAddr {
-    const r = this.#remote;
-    if (r !== null) return r;
-    return this.#remote = this.#closed
-      ? { transport: "tcp", hostname: "", port: 0 }
-      : sockName(this.fd, true);
-  }
-
-  /** The local address. */
+  /** The local address (asked from the kernel on first use). */
   get localAddr(): Deno.NetAddr {
     return this.#local ??= this.#closed
       ? { transport: "tcp", hostname: "", port: 0 }
-      : sockName(this.fd, false);
+      : localName(this.fd);
   }
 
   /** `TCP_NODELAY` (set on every connection made here already). */
@@ -421,7 +414,7 @@ export class TcpListener implements Watcher {
       if (options.reusePort) setSockOptInt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
       if (libc().bind(fd, sockaddr, sockaddr.length) < 0) throw sysError("bind");
       if (libc().listen(fd, options.backlog ?? 1024) < 0) throw sysError("listen");
-      this.addr = sockName(fd, false);
+      this.addr = localName(fd);
       this.#token = reactor().add(fd, this);
     } catch (e) {
       closeFd(fd);
