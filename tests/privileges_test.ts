@@ -10,8 +10,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { askName, namedServer, sleep } from "./helpers/net.ts";
+import { askName, namedServer } from "./helpers/net.ts";
 import { haveFile, must, run } from "./helpers/netns.ts";
+import { until } from "./helpers/backends.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const isRoot = Deno.uid() === 0;
@@ -66,12 +67,6 @@ function collect(stream: ReadableStream<Uint8Array>) {
     for await (const chunk of stream) state.text += decoder.decode(chunk, { stream: true });
   })();
   return state;
-}
-
-async function waitFor(what: () => boolean, label: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!what() && Date.now() < end) await sleep(50);
-  assert.ok(what(), `timed out waiting for ${label}`);
 }
 
 interface TaskStatus {
@@ -137,9 +132,10 @@ async function runAsNobody(threads: number): Promise<void> {
   const out = collect(child.stdout);
   const err = collect(child.stderr);
   try {
-    await waitFor(
-      () => out.text.includes("halb started") || out.text.includes("Cannot") || err.text !== "",
+    await until(
       "halb started",
+      () => out.text.includes("halb started") || out.text.includes("Cannot") || err.text !== "",
+      15_000,
     );
     assert.match(
       out.text,
@@ -173,13 +169,14 @@ async function runAsNobody(threads: number): Promise<void> {
     const p2 = privilegedPort([p1]);
     await Deno.writeTextFile(file, toml([p1, p2], backend.port, extra));
     child.kill("SIGHUP");
-    await waitFor(
-      () => /reload (done|rejected)/.test(out.text) && /Proxy fe started \(.*, .*\)/.test(out.text),
+    await until(
       "reload",
+      () => /reload (done|rejected)/.test(out.text) && /Proxy fe started \(.*, .*\)/.test(out.text),
+      15_000,
     );
     assert.match(out.text, /reload done/, out.text);
     assert.doesNotMatch(out.text, /proxy thread(:| failed)/, out.text);
-    await waitFor(() => listeners(p2) === threads, `${threads} listener(s) on ${p2}`, 5000);
+    await until(`${threads} listener(s) on ${p2}`, () => listeners(p2) === threads, 5000);
     const names = await Promise.all(Array.from({ length: 10 }, () => askName(p2)));
     assert.deepEqual(new Set(names), new Set(["backend"]));
     assert.equal(await askName(p1), "backend");
@@ -264,13 +261,17 @@ Deno.test({
       const err = collect(child.stderr);
       const pid = child.pid;
       try {
-        await waitFor(() => out.text.includes("Entering MASTER STATE"), "MASTER");
+        await until("MASTER", () => out.text.includes("Entering MASTER STATE"), 15_000);
         assert.match(out.text, /running as nobody:nogroup, keeping CAP_NET_ADMIN CAP_NET_RAW/);
         assert.equal(taskStatus(pid, String(pid))?.capEff, KEPT);
         assert.deepEqual(await vips(), ["192.0.2.1", "192.0.2.100"]);
         await Deno.writeTextFile(file, vrrpToml(["192.0.2.100", "192.0.2.101"]));
         child.kill("SIGHUP");
-        await waitFor(() => /reload done[^]*Entering MASTER STATE/.test(out.text), "MASTER again");
+        await until(
+          "MASTER again",
+          () => /reload done[^]*Entering MASTER STATE/.test(out.text),
+          15_000,
+        );
         assert.deepEqual(await vips(), ["192.0.2.1", "192.0.2.100", "192.0.2.101"]);
       } finally {
         child.kill("SIGTERM");
