@@ -95,6 +95,7 @@ export class TcpConn implements Watcher {
   readonly remoteAddr: Deno.NetAddr;
   readonly #token: number;
   #local: Deno.NetAddr | null = null;
+  #noDelay = true;
   /** False once a read came back short or EAGAIN: wait for the next edge. */
   #readable = false;
   #writable = true;
@@ -125,11 +126,11 @@ export class TcpConn implements Watcher {
       : localName(this.fd);
   }
 
-  /** `TCP_NODELAY` (set on every connection made here already). */
+  /** `TCP_NODELAY`; every connection made here starts with it on, so `true` costs nothing. */
   setNoDelay(noDelay = true): void {
-    if (!this.#closed) {
-      setSockOptInt(this.fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY");
-    }
+    if (this.#closed || noDelay === this.#noDelay) return;
+    setSockOptInt(this.fd, IPPROTO_TCP, TCP_NODELAY, noDelay ? 1 : 0, "TCP_NODELAY");
+    this.#noDelay = noDelay;
   }
 
   /** Reads into `p`: the count, or `null` at end of stream. */
