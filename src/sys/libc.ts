@@ -145,6 +145,13 @@ export function setSockOpt(
   }
 }
 
+// Scratch space for int options: the calls are synchronous, and a fresh ArrayBuffer per call
+// costs microseconds in Deno (they are made per proxied connection).
+const intBuf = alloc(4);
+const intView = new DataView(intBuf.buffer);
+const intLen = alloc(4);
+const intLenView = new DataView(intLen.buffer);
+
 /** `setsockopt` with a C `int` value. */
 export function setSockOptInt(
   fd: number,
@@ -153,18 +160,17 @@ export function setSockOptInt(
   value: number,
   name: string,
 ): void {
-  const buf = alloc(4);
-  new DataView(buf.buffer).setInt32(0, value, true);
-  setSockOpt(fd, level, option, buf, name);
+  intView.setInt32(0, value, true);
+  setSockOpt(fd, level, option, intBuf, name);
 }
 
 /** `getsockopt` of a C `int` value. */
 export function getSockOptInt(fd: number, level: number, option: number, name: string): number {
-  const buf = alloc(4);
-  const len = alloc(4);
-  new DataView(len.buffer).setUint32(0, 4, true);
-  if (libc().getsockopt(fd, level, option, buf, len) < 0) throw sysError(`getsockopt ${name}`);
-  return new DataView(buf.buffer).getInt32(0, true);
+  intLenView.setUint32(0, 4, true);
+  if (libc().getsockopt(fd, level, option, intBuf, intLen) < 0) {
+    throw sysError(`getsockopt ${name}`);
+  }
+  return intView.getInt32(0, true);
 }
 
 /** `setsockopt(SO_BINDTODEVICE, ifname)`. */

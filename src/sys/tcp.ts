@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { closeFd, errno, libc, setSockOptInt, sysError } from "./libc.ts";
+import { closeFd, errno, getSockOptInt, libc, setSockOptInt, sysError } from "./libc.ts";
+import { SysError } from "./errors.ts";
 import {
   EPOLLERR,
   EPOLLHUP,
@@ -45,6 +46,7 @@ const SHUT_WR = 1;
 const EAGAIN = 11;
 const EINTR = 4;
 const EINPROGRESS = 115;
+const EIO = 5;
 const ECONNABORTED = 103;
 const ENOTCONN = 107;
 /** Room for a `sockaddr_in6`. */
@@ -57,6 +59,12 @@ export class ConnClosedError extends Error {
     this.name = "ConnClosedError";
   }
 }
+
+/**
+ * The one instance handed out: closing a connection rejects whatever waits on it, once per
+ * proxied connection, and building an Error (its stack) each time was measurable.
+ */
+const CLOSED = new ConnClosedError();
 
 interface PendingWrite {
   data: Uint8Array;
@@ -135,7 +143,7 @@ export class TcpConn implements Watcher {
 
   /** Reads into `p`: the count, or `null` at end of stream. */
   read(p: Uint8Array): Promise<number | null> {
-    if (this.#closed) return Promise.reject(new ConnClosedError());
+    if (this.#closed) return Promise.reject(CLOSED);
     if (this.#reader !== null) {
       return Promise.reject(new Deno.errors.Busy("Another read is ongoing"));
     }
@@ -174,7 +182,7 @@ export class TcpConn implements Watcher {
 
   /** Writes from `p`: resolves to the count written (may be short). */
   write(p: Uint8Array): Promise<number> {
-    if (this.#closed) return Promise.reject(new ConnClosedError());
+    if (this.#closed) return Promise.reject(CLOSED);
     if (this.#writes.length === 0 && this.#writable && this.#connecting === null) {
       const r = this.#trySend(p);
       if (r !== undefined) return typeof r === "object" ? Promise.reject(r) : Promise.resolve(r);
@@ -216,7 +224,7 @@ export class TcpConn implements Watcher {
 
   /** Sends FIN after the queued writes (half-close). */
   closeWrite(): Promise<void> {
-    if (this.#closed) return Promise.reject(new ConnClosedError());
+    if (this.#closed) return Promise.reject(CLOSED);
     if (this.#shutdownPending !== null) {
       return Promise.reject(new Deno.errors.Busy("A half-close is already waiting"));
     }
@@ -241,7 +249,7 @@ export class TcpConn implements Watcher {
     this.#closed = true;
     reactor().remove(this.#token);
     closeFd(this.fd);
-    this.#failAll(new ConnClosedError());
+    this.#failAll(CLOSED);
   }
 
   #failAll(error: unknown): void {
@@ -316,12 +324,13 @@ export class TcpConn implements Watcher {
   }
 }
 
+/** The pending error of a connecting socket (`SO_ERROR`), 0 when it connected. */
 function socketError(fd: number): number {
-  const buf = alloc(4);
-  const len = alloc(4);
-  new DataView(len.buffer).setUint32(0, 4, true);
-  if (libc().getsockopt(fd, SOL_SOCKET, SO_ERROR, buf, len) < 0) return errno();
-  return new DataView(buf.buffer).getInt32(0, true);
+  try {
+    return getSockOptInt(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR");
+  } catch (e) {
+    return e instanceof SysError ? e.errno : EIO;
+  }
 }
 
 /** Parsed literal addresses (server addresses repeat on every connect). */
@@ -342,10 +351,22 @@ export function isIpLiteral(host: string): boolean {
   return parseHost(host) !== null;
 }
 
+/** Encoded server addresses (each would otherwise be a fresh ArrayBuffer per connect). */
+const encodedAddresses = new Map<string, Uint8Array>();
+
 function encodeAddress(host: string, port: number): Uint8Array {
-  const ip = parseHost(host);
-  if (ip === null) throw new TypeError(`not an IP address: ${host}`);
-  return ip.family === 4 ? encodeSockaddrIn(ip.bytes, port) : encodeSockaddrIn6(ip.bytes, { port });
+  const key = host + " " + port;
+  let sockaddr = encodedAddresses.get(key);
+  if (sockaddr === undefined) {
+    const ip = parseHost(host);
+    if (ip === null) throw new TypeError(`not an IP address: ${host}`);
+    sockaddr = ip.family === 4
+      ? encodeSockaddrIn(ip.bytes, port)
+      : encodeSockaddrIn6(ip.bytes, { port });
+    if (encodedAddresses.size >= 1024) encodedAddresses.clear();
+    encodedAddresses.set(key, sockaddr);
+  }
+  return sockaddr;
 }
 
 function openTcpSocket(family: number): number {
@@ -426,7 +447,7 @@ export class TcpListener implements Watcher {
 
   /** The next connection; rejects once the listener is closed or on EMFILE and the like. */
   accept(): Promise<TcpConn> {
-    if (this.#closed) return Promise.reject(new ConnClosedError());
+    if (this.#closed) return Promise.reject(CLOSED);
     if (this.#waiter !== null) {
       return Promise.reject(new Deno.errors.Busy("Another accept task is ongoing"));
     }
@@ -477,7 +498,7 @@ export class TcpListener implements Watcher {
     closeFd(this.fd);
     const w = this.#waiter;
     this.#waiter = null;
-    w?.reject(new ConnClosedError());
+    w?.reject(CLOSED);
   }
 }
 
