@@ -120,10 +120,14 @@ export class TcpConn implements Watcher {
   #shutdownPending: { resolve: () => void; reject: (e: unknown) => void } | null = null;
   #connecting: { resolve: () => void; reject: (e: unknown) => void } | null = null;
 
-  /** Wraps a connected (or connecting) nonblocking fd whose peer is `remote`. */
-  constructor(fd: number, remote: Deno.NetAddr) {
+  /**
+   * Wraps a connected (or connecting) nonblocking fd whose peer is `remote`; `local` when it is
+   * known already (accepted on a listener bound to one address), else asked for on first use.
+   */
+  constructor(fd: number, remote: Deno.NetAddr, local: Deno.NetAddr | null = null) {
     this.fd = fd;
     this.remoteAddr = remote;
+    this.#local = local;
     this.#token = reactor().add(fd, this);
   }
 
@@ -421,6 +425,7 @@ export class TcpListener implements Watcher {
   /** The bound address (the real port when 0 was asked). */
   readonly addr: Deno.NetAddr;
   readonly #token: number;
+  readonly #connLocal: Deno.NetAddr | null;
   readonly #addrBuf = alloc(SOCKADDR_MAX);
   readonly #addrLen = alloc(4);
   readonly #addrLenView = new DataView(this.#addrLen.buffer);
@@ -437,6 +442,9 @@ export class TcpListener implements Watcher {
       if (libc().bind(fd, sockaddr, sockaddr.length) < 0) throw sysError("bind");
       if (libc().listen(fd, options.backlog ?? 1024) < 0) throw sysError("listen");
       this.addr = localName(fd);
+      // Bound to one address, every accepted connection has it as its own: no getsockname each.
+      const any = this.addr.hostname === "0.0.0.0" || this.addr.hostname === "::";
+      this.#connLocal = any ? null : this.addr;
       this.#token = reactor().add(fd, this);
     } catch (e) {
       closeFd(fd);
@@ -466,7 +474,7 @@ export class TcpListener implements Watcher {
         const len = this.#addrLenView.getUint32(0, true);
         try {
           setSockOptInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
-          return new TcpConn(fd, toNetAddr(this.#addrBuf, len));
+          return new TcpConn(fd, toNetAddr(this.#addrBuf, len), this.#connLocal);
         } catch (e) {
           closeFd(fd);
           return e instanceof Error ? e : new Error(String(e));

@@ -217,6 +217,23 @@ Deno.test("IPv4 accepted and dialed ends report each other's addresses", async (
   }
 });
 
+Deno.test("a wildcard listener's connections report the address they arrived on", async () => {
+  const listener = new TcpListener({ host: "0.0.0.0", port: 0 });
+  const accepted = listener.accept();
+  const client = await within(connectTcp("127.0.0.2", listener.addr.port), "connect");
+  const server = await within(accepted, "accept");
+  try {
+    assert.equal(listener.addr.hostname, "0.0.0.0");
+    assert.deepEqual(server.localAddr, {
+      transport: "tcp",
+      hostname: "127.0.0.2",
+      port: listener.addr.port,
+    });
+  } finally {
+    closeAll(client, server, listener);
+  }
+});
+
 Deno.test("half-close: A.closeWrite → B sees EOF, B still writes to A, both close", async () => {
   const { listener, client: a, server: b } = await connectedPair("127.0.0.1");
   try {
