@@ -14,6 +14,7 @@ import { notifySystemd } from "../sys/sd_notify.ts";
 import { AdminEndpoint, adminSource } from "./admin.ts";
 import type { ProcessInfo } from "../admin/model.ts";
 import { switchUser } from "../sys/privileges.ts";
+import { setReactorErrorHandler } from "../sys/reactor.ts";
 
 /** Where `runHalb` reports fatal problems before the logger exists. */
 export interface RunIo {
@@ -44,6 +45,9 @@ function loggerFor(config: Config): { logger: Logger; close(): void } {
 export async function runHalb(config: Config, options: RunOptions): Promise<number> {
   const log = loggerFor(config);
   const { logger } = log;
+  setReactorErrorHandler((e) => {
+    logger.log("err", `socket reactor: ${e instanceof Error ? e.message : e}`);
+  });
   let graph: Graph;
   try {
     graph = await buildGraph(config, { logger });

@@ -9,6 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import { type Proxy, startProxy } from "../proxy/proxy.ts";
 import type { FromWorker, PoolStates, ToWorker } from "./threads.ts";
 import { threadSwitchStep } from "../sys/privileges.ts";
+import { setReactorErrorHandler } from "../sys/reactor.ts";
 
 /** The worker's global scope, as much of it as this loop uses. */
 const scope = globalThis as unknown as {
@@ -35,6 +36,9 @@ function apply(proxy: Proxy, states: PoolStates): void {
 
 /** Serves orders from the main isolate until told to stop. */
 export function runWorker(): void {
+  setReactorErrorHandler((e) => {
+    logger.log("err", `proxy thread: socket reactor: ${e instanceof Error ? e.message : e}`);
+  });
   let current: Proxy | null = null;
   let queue = Promise.resolve();
   scope.onmessage = (e: MessageEvent<ToWorker>) => {

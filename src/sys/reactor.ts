@@ -76,8 +76,12 @@ export class Reactor {
   /** A second buffer for the pool's wait: it must stay untouched while that call runs. */
   readonly #poolEvents = new Uint8Array(EVENT_SIZE * MAX_EVENTS);
   readonly #poolEventsView = new DataView(this.#poolEvents.buffer);
-  /** Called when a watcher throws (its socket is the watcher's business; the loop goes on). */
-  onError: (error: unknown) => void = () => {};
+  /**
+   * Called when a watcher throws (its socket is the watcher's business; the loop goes on) or
+   * the loop itself fails (it restarts with the next registration). Default: see
+   * {@linkcode setReactorErrorHandler}.
+   */
+  onError: (error: unknown) => void = errorHandler;
 
   /** Opens the epoll set and its wakeup eventfd; throws FfiUnavailableError/SysError. */
   constructor() {
@@ -218,6 +222,14 @@ function eventLoopTurn(): { next(): Promise<void>; close(): void } {
       channel.port2.close();
     },
   };
+}
+
+let errorHandler: (error: unknown) => void = () => {};
+
+/** Where reactors created from now on (and this isolate's, if it exists) report failures. */
+export function setReactorErrorHandler(handler: (error: unknown) => void): void {
+  errorHandler = handler;
+  if (shared !== null) shared.onError = handler;
 }
 
 let shared: Reactor | null = null;

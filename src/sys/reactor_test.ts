@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { closeFd, drainEventFd, openEventFd, signalEventFd } from "./libc.ts";
-import { EPOLLIN, EPOLLOUT, Reactor } from "./reactor.ts";
+import { EPOLLIN, EPOLLOUT, Reactor, setReactorErrorHandler } from "./reactor.ts";
 
 /** Waits until `check()` holds; false after `ms`. */
 function until(check: () => boolean, ms = 5000): Promise<boolean> {
@@ -126,4 +126,19 @@ Deno.test("the reactor loop ends (and the isolate can exit) when the last socket
 Deno.test("control: with a listener left open the isolate does not exit", async () => {
   // Shows that the test above can fail: a live watcher keeps the loop (and the process) going.
   assert.equal(await runChild(childScript(true), 2000), "timeout");
+});
+
+Deno.test("setReactorErrorHandler is the default onError of reactors made afterwards", () => {
+  const seen: unknown[] = [];
+  const handler = (e: unknown) => seen.push(e);
+  setReactorErrorHandler(handler);
+  const r = new Reactor();
+  try {
+    assert.equal(r.onError, handler);
+    r.onError("boom");
+    assert.deepEqual(seen, ["boom"]);
+  } finally {
+    setReactorErrorHandler(() => {});
+    r.close();
+  }
 });
