@@ -238,13 +238,44 @@ async function waitListening(ports: number[], child: Deno.ChildProcess): Promise
       if (exited) throw new Error("haproxy exited at startup");
       try {
         (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-        break;
       } catch {
         if (Date.now() > deadline) throw new Error(`haproxy not listening on ${port}`);
         await new Promise((r) => setTimeout(r, 20));
+        continue;
       }
+      // Something accepts, but a parallel test may have taken the port between freePort() and
+      // haproxy's bind (haproxy then fails to bind and exits): the listener must be haproxy's.
+      if (!listensOn(child.pid, port)) throw new Error(`address already in use: ${port}`);
+      break;
     }
   }
+}
+
+/** True when process `pid` holds the listening TCP socket of `port` (per /proc). */
+function listensOn(pid: number, port: number): boolean {
+  const hexPort = ":" + port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(table);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[1].endsWith(hexPort) && f[3] === "0A") inodes.add(f[9]);
+    }
+  }
+  for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`));
+      if (m && inodes.has(m[1])) return true;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return false;
 }
 
 /**
