@@ -49,6 +49,8 @@ const EINPROGRESS = 115;
 const EIO = 5;
 const ECONNABORTED = 103;
 const ENOTCONN = 107;
+/** Queued writes up to this size are copied (see `write`). */
+const COPY_QUEUED_MAX = 16 * 1024;
 /** Room for a `sockaddr_in6`. */
 const SOCKADDR_MAX = 28;
 
@@ -192,7 +194,10 @@ export class TcpConn implements Watcher {
       if (r !== undefined) return typeof r === "object" ? Promise.reject(r) : Promise.resolve(r);
     }
     const { promise, resolve, reject } = Promise.withResolvers<number>();
-    this.#writes.push({ data: p, resolve, reject });
+    // A small queued write is copied: it may be a view into a shared slab (src/proxy/bytes.ts),
+    // which a slow reader would otherwise keep alive whole (64 KiB for a 300-byte head).
+    const data = p.length <= COPY_QUEUED_MAX ? p.slice() : p;
+    this.#writes.push({ data, resolve, reject });
     return promise;
   }
 

@@ -609,6 +609,27 @@ Deno.test("writeNow sends at once, yields 0 behind queued writes and after close
   }
 });
 
+Deno.test("a small queued write is a copy: the caller's (slab) bytes are not held", async () => {
+  const { listener, client, server } = await connectedPair("127.0.0.1");
+  try {
+    const big = pattern(1 << 20, 3);
+    let sent = 0;
+    for (;;) {
+      const n = client.writeNow(big);
+      sent += n;
+      if (n < big.length) break;
+    }
+    const small = Uint8Array.of(7, 7, 7);
+    const queued = client.write(small);
+    small.fill(0); // the caller reuses its bytes at once
+    const got = await within(readExactly(server, sent + 3), "drain", 20_000);
+    assertSameBytes(got.subarray(sent), [7, 7, 7], "the queued copy");
+    assert.equal(await within(queued, "queued write"), 3);
+  } finally {
+    closeAll(client, server, listener);
+  }
+});
+
 Deno.test("the reactor empties with the last socket and works again for the next", async () => {
   // Several open/close rounds with idle time between: each round's first add() restarts the
   // loop that the previous round's last remove() ended (reactor_test.ts sees it end).
