@@ -89,8 +89,10 @@ function endOfStream(): null {
   return null;
 }
 
-const WRITTEN: Promise<void> = Promise.resolve();
-const WRITTEN_OK: Promise<boolean> = Promise.resolve(true);
+/** What {@linkcode writeAll} returns when everything was written at once (compare by identity). */
+export const WRITTEN: Promise<void> = Promise.resolve();
+/** What {@linkcode tryWriteAll} returns when everything was written at once. */
+export const WRITTEN_OK: Promise<boolean> = Promise.resolve(true);
 
 /** Writes all of `data`; rejects when the peer is gone. */
 export function writeAll(conn: ByteConn, data: Uint8Array): Promise<void> {

@@ -33,7 +33,15 @@ import {
 import type { RequestHead, ResponseHead } from "../http1/types.ts";
 import { type PoolServer, QueueTicket, type ServerPool } from "../server_pool.ts";
 import type { ConnLimit } from "../listener.ts";
-import { type ClientConn, closeQuietly, ReadBuffer, tryWriteAll, writeAll } from "../io.ts";
+import {
+  type ClientConn,
+  closeQuietly,
+  ReadBuffer,
+  tryWriteAll,
+  writeAll,
+  WRITTEN,
+  WRITTEN_OK,
+} from "../io.ts";
 import { concatBytes } from "../bytes.ts";
 import { connectServer, type IdlePool, type ServerConn } from "./server_conn.ts";
 import { type ConnInfo, connInfo, type HttpTxn } from "./txn.ts";
@@ -568,10 +576,16 @@ export class HttpSession {
         this.#bodyDone = true;
         const srv = this.#srv!;
         const pool = this.#backend!.pool;
-        writeAll(sc.conn, head).then(() => {
+        const sent = writeAll(sc.conn, head);
+        if (sent === WRITTEN) {
           srv.bytesIn += head.length;
           pool.bytesIn += head.length;
-        }, () => sc.close());
+        } else {
+          sent.then(() => {
+            srv.bytesIn += head.length;
+            pool.bytesIn += head.length;
+          }, () => sc.close());
+        }
         return "ok";
       }
     }
@@ -884,6 +898,8 @@ export class HttpSession {
   /** Starts a client write without waiting; a failure closes the connection. */
   #writeClientLater(data: Uint8Array): void {
     const p = this.#writeClient(data);
+    // Written at once (our own sockets): nothing to wait for or to watch.
+    if (p === WRITTEN_OK) return;
     this.#clientPending = p;
     p.then((ok) => {
       if (!ok) this.#closeAll();
