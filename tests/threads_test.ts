@@ -65,24 +65,53 @@ Deno.test({
   async fn() {
     const o1 = startOrigin("o1");
     const o2 = startOrigin("o2");
-    const port = freePort();
     const dir = await Deno.makeTempDir({ prefix: "halb-threads-" });
     const file = `${dir}/halb.toml`;
-    await Deno.writeTextFile(file, toml(port, o1.port, o2.port));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, "run", "-c", file],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const output = new Response(child.stdout).text();
-    const errors = new Response(child.stderr).text();
-    try {
+    // The port is picked free but a parallel test may take it before halb binds: then halb exits
+    // with "cannot bind" and the start is retried on another port.
+    let port = 0;
+    let child: Deno.ChildProcess | null = null;
+    let output = Promise.resolve("");
+    let errors = Promise.resolve("");
+    for (let attempt = 1; attempt <= 3 && child === null; attempt++) {
+      port = freePort();
+      await Deno.writeTextFile(file, toml(port, o1.port, o2.port));
+      const c = new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", MAIN, "run", "-c", file],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const out = new Response(c.stdout).text();
+      const err = new Response(c.stderr).text();
+      let exited = false;
+      c.status.then(() => exited = true);
       let up = false;
-      for (let i = 0; i < 100 && !up; i++) {
-        up = await get(port).then((s) => s === 200, () => false);
+      for (let i = 0; i < 100 && !up && !exited; i++) {
+        up = await get(port).then((st) => st === 200, () => false);
         if (!up) await sleep(100);
       }
-      assert.ok(up, "halb serves");
+      if (up) {
+        child = c;
+        output = out;
+        errors = err;
+      } else {
+        try {
+          c.kill("SIGKILL");
+        } catch {
+          // already exited
+        }
+        await c.status;
+        const text = await err;
+        if (attempt === 3 || !/cannot bind/.test(text)) {
+          await o1.close();
+          await o2.close();
+          await Deno.remove(dir, { recursive: true });
+          assert.fail(`halb does not serve:\n${text}\n${await out}`);
+        }
+      }
+    }
+    assert.ok(child !== null);
+    try {
       const statuses = await Promise.all(Array.from({ length: 200 }, () => get(port)));
       assert.deepEqual(new Set(statuses), new Set([200]));
       await Deno.writeTextFile(file, toml(port, o1.port, o2.port, 'balance = "static-rr"\n'));
@@ -91,7 +120,11 @@ Deno.test({
       const after = await Promise.all(Array.from({ length: 50 }, () => get(port)));
       assert.deepEqual(new Set(after), new Set([200]));
     } finally {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // exited by itself: the status below says how
+      }
       const status = await child.status;
       const log = await output;
       const err = await errors;
