@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { VrrpConfig, VrrpInstanceConfig, VrrpScriptConfig } from "../src/config/types.ts";
 import { instanceConfig } from "../src/vrrp/testdata/instance_config.ts";
-import { keepalivedLab, must, type Proc, VrrpHarness } from "./helpers/netns.ts";
+import { keepalivedLab, must, type Proc, vip4, VrrpHarness } from "./helpers/netns.ts";
 
 const { ignore, prefix: PREFIX } = keepalivedLab();
 const DENO = Deno.execPath();
@@ -23,17 +23,6 @@ const h = new VrrpHarness(2);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function vip4(address: string) {
-  return [{
-    address,
-    prefix: 24,
-    family: 4 as const,
-    dev: null,
-    label: null,
-    text: `${address}/24`,
-  }];
 }
 
 function vrrpConfig(

@@ -16,6 +16,7 @@ import {
   keepalivedLab,
   type Lab,
   Proc,
+  vip4,
   waitFor,
 } from "./helpers/netns.ts";
 
@@ -135,17 +136,6 @@ vrrp_instance VI_1 {
   }
 }
 `;
-}
-
-function vip4(address: string) {
-  return [{
-    address,
-    prefix: 24,
-    family: 4 as const,
-    dev: null,
-    label: null,
-    text: `${address}/24`,
-  }];
 }
 
 async function exactlyOne(nodes: readonly string[], vip: string, expected: string): Promise<void> {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { VrrpConfig } from "../../src/config/types.ts";
+import type { VirtualIp, VrrpConfig } from "../../src/config/types.ts";
 
 /** Runs a command, returns exit code and output; never throws on a non-zero exit. */
 export async function run(
@@ -404,4 +404,16 @@ export class VrrpHarness {
     this.#lab = null;
     this.#dir = "";
   }
+}
+
+/** One IPv4 VIP as the config compiler produces it: `address/24`, no device or label. */
+export function vip4(address: string): VirtualIp[] {
+  return [{
+    address,
+    prefix: 24,
+    family: 4,
+    dev: null,
+    label: null,
+    text: `${address}/24`,
+  }];
 }
