@@ -34,6 +34,11 @@ export type ClientConn = ByteConn & { readonly tls?: TlsInfo };
 
 const BUF_SIZE = 16 * 1024;
 
+/** Something that points into a read buffer's bytes and can take a copy of them. */
+export interface Detachable {
+  detach(): void;
+}
+
 /**
  * A growable read buffer: bytes `[start, end)` are received and not yet consumed. Reads go after
  * `end`; the unconsumed rest moves to the front when room runs out.
@@ -42,6 +47,16 @@ export class ReadBuffer {
   buf: Uint8Array = new Uint8Array(BUF_SIZE);
   start = 0;
   end = 0;
+  #pinned: Detachable | null = null;
+
+  /**
+   * Registers something that points into bytes already consumed or about to be (a head parsed
+   * in place): the next `fill` detaches it first, since a read may overwrite those bytes.
+   * `null` forgets it (its owner is done with it).
+   */
+  pin(p: Detachable | null): void {
+    this.#pinned = p;
+  }
 
   /** The unconsumed bytes (a view). */
   view(): Uint8Array {
@@ -65,6 +80,10 @@ export class ReadBuffer {
    * read's own promise: no extra async frame on the hot path.
    */
   fill(conn: ByteConn): Promise<number | null> {
+    if (this.#pinned !== null) {
+      this.#pinned.detach();
+      this.#pinned = null;
+    }
     if (this.end === this.buf.length) {
       if (this.start > 0) {
         this.buf.copyWithin(0, this.start, this.end);

@@ -11,6 +11,7 @@
  */
 
 import type { MessageHead } from "../http1/types.ts";
+import { ParsedHead } from "../http1/fields.ts";
 
 /** The first full-line value of header `lowerName`, or null when absent. */
 export function getHeader(head: MessageHead, lowerName: string): string | null {
@@ -69,8 +70,10 @@ export function trimBlanks(s: string): string {
   return s.slice(a, b);
 }
 
-/** Appends a header line `name: value` (name case kept; the serializer lower-cases). */
+/** Appends a header line `name: value` (name case kept; the serializer lower-cases). A parsed
+ * head whose fields nobody read yet stays undecoded. */
 export function addHeader(head: MessageHead, name: string, value: string): void {
+  if (head instanceof ParsedHead) return head.append(name, value);
   head.headers.push([name, value]);
   head.lowerNames.push(name.toLowerCase());
 }

@@ -15,8 +15,8 @@ import { formatHttpLog, type HttpLogRecord } from "../../log/httplog.ts";
 import type { LogFields } from "../../log/logger.ts";
 import {
   clientKeepsAlive,
-  forwardRequestHeaders,
-  forwardResponseHeaders,
+  encodeForwardedRequest,
+  encodeForwardedResponse,
   type HttpConnectionMode,
   serverKeepsAlive,
 } from "../http1/connection_header.ts";
@@ -25,12 +25,11 @@ import {
   chunkHeader,
   CRLF,
   encodeLastChunk,
-  forwardedVersion,
   LAST_CHUNK,
-  serializeRequestHead,
   serializeResponseHead,
 } from "../http1/serializer.ts";
-import type { RequestHead, ResponseHead } from "../http1/types.ts";
+import type { RequestHead } from "../http1/types.ts";
+import type { ParsedResponseHead } from "../http1/head.ts";
 import { type PoolServer, QueueTicket, type ServerPool } from "../server_pool.ts";
 import type { ConnLimit } from "../listener.ts";
 import {
@@ -128,7 +127,8 @@ export class HttpSession {
   readonly acceptDate = Date.now();
   readonly #info: ConnInfo;
   readonly #rbuf = new ReadBuffer();
-  readonly #parser = new RequestParser();
+  /** Request heads point into `#rbuf` (pinned there) until the transaction ends. */
+  readonly #parser = new RequestParser({ borrow: true });
   #server: ServerConn | null = null;
   #srv: PoolServer | null = null;
   #backend: HttpBackend | null = null;
@@ -228,6 +228,7 @@ export class HttpSession {
       keep = await this.#serve(txn, t);
     } finally {
       this.#releaseServer(false);
+      this.#rbuf.pin(null);
       this.#log(t);
     }
     return keep;
@@ -255,6 +256,7 @@ export class HttpSession {
         this.#dog.disarm();
         this.#bodyDone = false;
         const head = ev.head;
+        rbuf.pin(head);
         if (!started) t.requestDate = Date.now();
         t.treq = Date.now() - t.requestDate;
         t.requestLine = head.method + " " + head.target + " " + head.version;
@@ -358,10 +360,7 @@ export class HttpSession {
     const req = txn.req;
     const sc = this.#server!;
     sc.parser.setRequestMethod(req.method);
-    const head = serializeRequestHead(
-      { method: req.method, target: req.target, version: forwardedVersion(req.version) },
-      forwardRequestHeaders(req, { mode }),
-    );
+    const head = encodeForwardedRequest(req, { mode });
     const sent = await this.#sendRequest(head, req, sc, t);
     if (sent === "client-gone") return false;
     // Only a request without body can be sent again.
@@ -391,7 +390,7 @@ export class HttpSession {
       this.#setTerm(t, "P", "H");
       return await this.#respondLocal(verdict.bytes, t, req, !clientKeepsAlive(req, { mode }));
     }
-    return await this.#sendResponse(txn, t, { mode, be: backend.config });
+    return await this.#sendResponse(txn, res, t, { mode, be: backend.config });
   }
 
   /** Retries on a fresh connection to the same server. */
@@ -669,7 +668,7 @@ export class HttpSession {
     t: Txr,
     req: RequestHead,
     interim = false,
-  ): Promise<ResponseHead | "timeout" | "closed" | "invalid" | "retry"> {
+  ): Promise<ParsedResponseHead | "timeout" | "closed" | "invalid" | "retry"> {
     const rbuf = sc.rbuf;
     let got = 0;
     this.#dog.arm(W_SERVER, this.#backend!.config.timeout.server, 0);
@@ -679,6 +678,7 @@ export class HttpSession {
         rbuf.consume(ev.consumed);
         if (ev.type === "head") {
           const h = ev.head;
+          rbuf.pin(h);
           if (h.interim && !interim) {
             if (h.status === 100 && !req.expectContinue) continue;
             // Other 1xx (103 Early Hints): relay to the client as they come.
@@ -707,31 +707,30 @@ export class HttpSession {
   /** Forwards the response head and body; returns whether the client connection stays open. */
   async #sendResponse(
     txn: HttpTxn,
+    res: ParsedResponseHead,
     t: Txr,
     o: { mode: HttpConnectionMode; be: BackendConfig },
   ): Promise<boolean> {
     const req = txn.req;
-    const res = txn.res!;
     const sc = this.#server!;
     const srv = this.#srv!;
     const pool = this.#backend!.pool;
     t.status = res.status;
     const tunnel = res.bodyKind === "tunnel";
-    let keepClient = !tunnel && clientKeepsAlive(req, { mode: o.mode }) && !this.host.stopping &&
-      res.bodyKind !== "close";
-    let headers = forwardResponseHeaders(res, req, { mode: o.mode });
-    if (!keepClient && !tunnel && clientKeepsAlive(req, { mode: o.mode })) {
-      // Closing a connection the client expected to keep: say so.
-      headers = forwardResponseHeaders(res, req, { mode: "close" });
-    }
+    const clientKeeps = clientKeepsAlive(req, { mode: o.mode });
+    let keepClient = !tunnel && clientKeeps && !this.host.stopping && res.bodyKind !== "close";
     // A small fixed-length body goes into room reserved after the head: one allocation, one
     // write, no concatenation.
     const reserve = res.bodyKind === "length" && res.contentLength <= 16384 ? res.contentLength : 0;
-    const head = serializeResponseHead(
-      { status: res.status, reason: res.reason, version: forwardedVersion(res.version) },
-      headers,
-      { reserve },
-    );
+    const head = encodeForwardedResponse(res, req, {
+      // Closing a connection the client expected to keep: say so.
+      mode: !keepClient && !tunnel && clientKeeps ? "close" : o.mode,
+      reserve,
+    });
+    // The head is written: its fields are not needed any more, and the body's reads may
+    // overwrite the bytes they point to.
+    sc.rbuf.pin(null);
+    res.release();
     const headLen = head.length - reserve;
     let filled = 0;
     const chunked = res.bodyKind === "chunked";

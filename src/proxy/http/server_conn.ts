@@ -15,7 +15,8 @@ export class ServerConn {
   readonly conn: ByteConn;
   readonly server: PoolServer;
   readonly rbuf: ReadBuffer = new ReadBuffer();
-  readonly parser: ResponseParser = new ResponseParser();
+  /** Heads point into `rbuf` (pinned there) until released or detached. */
+  readonly parser: ResponseParser = new ResponseParser({ borrow: true });
   /** True once it carried a request (a failure before any response byte may be retried). */
   reused = false;
   /** When it went idle (ms), for pruning. */

@@ -7,14 +7,16 @@
  *
  * HAProxy does not strip the hop-by-hop headers a `Connection` header names (nor `Keep-Alive`,
  * `TE`): it only removes the `close` / `keep-alive` tokens and adds the one it needs
- * (verified). `forwardRequestHeaders`/`forwardResponseHeaders` do the same; `stripHopByHop`
- * is the strict RFC 9110 §7.6.1 alternative.
+ * (verified). `encodeForwardedRequest`/`encodeForwardedResponse` do the same.
  *
  * @module
  */
 
 import { trimLws } from "./head.ts";
-import { equalsLower } from "./chars.ts";
+import { equalsLower, writeLatin1 } from "./chars.ts";
+import { ParsedHead } from "./fields.ts";
+import { forwardedVersion, serializeRequestHead, serializeResponseHead } from "./serializer.ts";
+import { allocBytes } from "../bytes.ts";
 import type { HeaderList, RequestHead, ResponseHead } from "./types.ts";
 
 /** HAProxy connection mode (the strongest of frontend and backend settings wins). */
@@ -24,19 +26,6 @@ export type HttpConnectionMode = "keep-alive" | "server-close" | "close";
 export interface ForwardOptions {
   /** Connection mode; default `keep-alive`. */
   mode?: HttpConnectionMode;
-}
-
-/** Lower-case tokens of every `Connection` header of a message, in order. */
-export function connectionTokens(headers: HeaderList): string[] {
-  const out: string[] = [];
-  for (const [name, value] of headers) {
-    if (name.length !== 10 || name.toLowerCase() !== "connection") continue;
-    for (const part of value.split(",")) {
-      const t = trimLws(part).toLowerCase();
-      if (t.length > 0) out.push(t);
-    }
-  }
-  return out;
 }
 
 /** Whether the client connection stays open after the response to `req`. */
@@ -97,62 +86,101 @@ function rewriteConnection(headers: HeaderList, token: string | null): HeaderLis
 }
 
 /**
- * Headers to send to the server for `req`: a kept-alive server connection needs
- * `connection: keep-alive` for an HTTP/1.0 request; a closed one needs `connection: close` for
- * an HTTP/1.1 request (verified for KAL, SCL, CLO).
+ * The Connection token HAProxy adds to a request it forwards: a kept-alive server connection
+ * needs `keep-alive` for an HTTP/1.0 request; a closed one needs `close` for an HTTP/1.1
+ * request (verified for KAL, SCL, CLO).
  */
-export function forwardRequestHeaders(req: RequestHead, options: ForwardOptions = {}): HeaderList {
+function requestToken(req: RequestHead, options: ForwardOptions): string | null {
   const keep = (options.mode ?? "keep-alive") === "keep-alive";
-  let token: string | null = null;
   // An HTTP/1.0 request with a chunked body gets no keep-alive token (HAProxy 2.6, verified).
-  if (keep && !req.http11 && req.bodyKind !== "chunked") token = "keep-alive";
-  else if (!keep && req.http11) token = "close";
-  return rewriteConnection(req.headers, token);
+  if (keep && !req.http11 && req.bodyKind !== "chunked") return "keep-alive";
+  if (!keep && req.http11) return "close";
+  return null;
 }
 
 /**
- * Headers to send to the client for response `res` to `req`: `connection: keep-alive` when the
- * client connection is kept and either message is HTTP/1.0; `connection: close` when it is not
- * kept and the response is HTTP/1.1; the server's own close/keep-alive tokens are dropped
- * (verified). Tunnel responses (101, CONNECT 2xx) only lose those tokens.
+ * The Connection token HAProxy adds to a response it forwards: `keep-alive` when the client
+ * connection is kept and either message is HTTP/1.0; `close` when it is not kept and the
+ * response is HTTP/1.1 (verified). Tunnel responses (101, CONNECT 2xx) get none.
  */
-export function forwardResponseHeaders(
+function responseToken(
   res: ResponseHead,
   req: RequestHead,
-  options: ForwardOptions = {},
-): HeaderList {
-  let token: string | null = null;
-  if (res.bodyKind !== "tunnel") {
-    const keep = clientKeepsAlive(req, options);
-    if (keep && (!res.http11 || !req.http11)) token = "keep-alive";
-    else if (!keep && res.http11) token = "close";
-  }
-  return rewriteConnection(res.headers, token);
+  options: ForwardOptions,
+): string | null {
+  if (res.bodyKind === "tunnel") return null;
+  const keep = clientKeepsAlive(req, options);
+  if (keep && (!res.http11 || !req.http11)) return "keep-alive";
+  if (!keep && res.http11) return "close";
+  return null;
 }
-
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "transfer-encoding",
-  "upgrade",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "trailer",
-]);
 
 /**
- * Strict RFC 9110 §7.6.1 removal: drops Connection, every field it names, and the classic
- * hop-by-hop fields (Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade, Trailer,
- * Proxy-Authenticate, Proxy-Authorization). Not what HAProxy does; for a strict mode.
+ * The request head as sent to the server: the request line (version capped at 1.1), the fields
+ * with their names lower-cased, the client's close/keep-alive tokens dropped and the token
+ * forwarding needs added (see `requestToken`). An undecoded parsed head is written from its
+ * bytes (see fields.ts).
  */
-export function stripHopByHop(headers: HeaderList): HeaderList {
-  const named = new Set(connectionTokens(headers));
-  const out: HeaderList = [];
-  for (const h of headers) {
-    const l = h[0].toLowerCase();
-    if (!HOP_BY_HOP.has(l) && !named.has(l)) out.push(h);
+export function encodeForwardedRequest(req: RequestHead, options: ForwardOptions = {}): Uint8Array {
+  const token = requestToken(req, options);
+  const version = forwardedVersion(req.version);
+  const { method, target } = req;
+  const parsed = req instanceof ParsedHead ? req : null;
+  const n = parsed !== null ? parsed.fieldsLength(token) : -1;
+  if (parsed === null || n < 0) {
+    return serializeRequestHead({ method, target, version }, rewriteConnection(req.headers, token));
   }
+  // Written part by part: the parts are flat strings, a concatenation would not be.
+  const out = allocBytes(method.length + target.length + version.length + 4 + n);
+  let pos = writeLatin1(out, 0, method);
+  out[pos++] = SP;
+  pos = writeLatin1(out, pos, target);
+  out[pos++] = SP;
+  pos = writeLatin1(out, pos, version);
+  out[pos++] = CR;
+  out[pos++] = LF;
+  parsed.writeFields(out, pos, token);
   return out;
 }
+
+/**
+ * The response head as sent to the client: status line (version capped at 1.1), the fields with
+ * the server's close/keep-alive tokens dropped and the token forwarding needs added (see
+ * `responseToken`), and `reserve` bytes of room after it (for a small body). An undecoded
+ * parsed head is written from its bytes.
+ */
+export function encodeForwardedResponse(
+  res: ResponseHead,
+  req: RequestHead,
+  options: ForwardOptions & { reserve?: number } = {},
+): Uint8Array {
+  const token = responseToken(res, req, options);
+  const version = forwardedVersion(res.version);
+  const { status, reason } = res;
+  const reserve = options.reserve ?? 0;
+  const parsed = res instanceof ParsedHead ? res : null;
+  const n = parsed !== null ? parsed.fieldsLength(token) : -1;
+  if (parsed === null || n < 0 || status > 999) {
+    return serializeResponseHead(
+      { status, reason, version },
+      rewriteConnection(res.headers, token),
+      { reserve },
+    );
+  }
+  const out = allocBytes(version.length + reason.length + 7 + n + reserve);
+  let pos = writeLatin1(out, 0, version);
+  out[pos++] = SP;
+  out[pos++] = 0x30 + Math.trunc(status / 100);
+  out[pos++] = 0x30 + Math.trunc(status / 10) % 10;
+  out[pos++] = 0x30 + status % 10;
+  out[pos++] = SP;
+  pos = writeLatin1(out, pos, reason);
+  out[pos++] = CR;
+  out[pos++] = LF;
+  parsed.writeFields(out, pos, token);
+  return out;
+}
+
+const SP = 0x20;
+const CR = 0x0d;
+const LF = 0x0a;

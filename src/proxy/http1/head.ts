@@ -7,6 +7,7 @@
  */
 
 import { equalsLower, latin1, TCHAR } from "./chars.ts";
+import { F_CONNECTION, F_UPPER, type FieldSpans, ParsedHead, SPAN_STRIDE } from "./fields.ts";
 import {
   type BodyKind,
   type HeaderList,
@@ -39,42 +40,40 @@ export interface HeadLimits {
 
 /** 1 at the lengths of the header names the parser interprets (a cheap pre-filter). */
 const SPECIAL_LENGTH = new Uint8Array(32);
-for (
-  const n of [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "host",
-    "upgrade",
-    "expect",
-    "sec-websocket-key",
-  ]
-) SPECIAL_LENGTH[n.length] = 1;
+const CONTENT_LENGTH = "content-length";
+const TRANSFER_ENCODING = "transfer-encoding";
+const CONNECTION = "connection";
+const HOST = "host";
+const UPGRADE = "upgrade";
+const EXPECT = "expect";
+const WS_KEY = "sec-websocket-key";
+const SPECIAL = [CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION, HOST, UPGRADE, EXPECT, WS_KEY];
+for (const n of SPECIAL) SPECIAL_LENGTH[n.length] = 1;
 
-const utf8 = new TextDecoder();
-/** ASCII text of the head being parsed (one native decode + slices), or null when the head
- * holds bytes >= 0x80 (then fields are decoded one by one as latin1). */
-let headText: string | null = null;
-let headTextAt = 0;
-let headLower: string | null = null;
-
-function beginText(b: Uint8Array, start: number, end: number): void {
-  const s = utf8.decode(b.subarray(start, end));
-  headText = s.length === end - start && s.indexOf("\ufffd") < 0 ? s : null;
-  headTextAt = start;
-  headLower = null;
+/** The special field name (lower case) spelled by b[s..e) in any case, or "". */
+function specialName(b: Uint8Array, s: number, e: number): string {
+  for (let k = 0; k < SPECIAL.length; k++) {
+    const name = SPECIAL[k];
+    if (name.length !== e - s) continue;
+    let i = 0;
+    // Names are tchars: OR-ing 0x20 folds A-Z and leaves "-" and lower case as they are.
+    while (i < name.length && (b[s + i] | 0x20) === name.charCodeAt(i)) i++;
+    if (i === name.length) return name;
+  }
+  return "";
 }
 
-/** The latin1 string of b[s..e) of the head being parsed. */
-function text(b: Uint8Array, s: number, e: number): string {
-  return headText !== null ? headText.slice(s - headTextAt, e - headTextAt) : latin1(b, s, e);
-}
-
-/** Lower-case form of header name `name` found at b[s..e). */
-function lowerText(name: string, s: number, e: number): string {
-  if (headText === null) return name.toLowerCase();
-  if (headLower === null) headLower = headText.toLowerCase();
-  return headLower.slice(s - headTextAt, e - headTextAt);
+/** Text of b[s..e): a shared constant for the usual methods, versions and reasons. */
+function word(b: Uint8Array, s: number, e: number): string {
+  const n = e - s;
+  const c = b[s];
+  if (n === 3 && c === 0x47 && b[s + 1] === 0x45 && b[s + 2] === 0x54) return "GET";
+  if (n === 2 && c === 0x4f && b[s + 1] === 0x4b) return "OK";
+  if (n === 8 && c === 0x48 && b[s + 5] === 0x31 && b[s + 6] === 0x2e && b[s + 4] === 0x2f) {
+    if (b[s + 7] === 0x31 && versionCode(b, s, e) !== 0) return "HTTP/1.1";
+    if (b[s + 7] === 0x30 && versionCode(b, s, e) !== 0) return "HTTP/1.0";
+  }
+  return latin1(b, s, e);
 }
 
 function fail(reason: ParseErrorReason, offset: number, status: number): ParseError {
@@ -82,9 +81,7 @@ function fail(reason: ParseErrorReason, offset: number, status: number): ParseEr
 }
 
 /** Result of parsing the header fields plus what they say about framing. */
-interface Fields {
-  headers: HeaderList;
-  lowerNames: string[];
+interface Fields extends FieldSpans {
   contentLength: number;
   clIndex: number;
   teTokens: string[] | null;
@@ -113,12 +110,119 @@ function versionCode(b: Uint8Array, s: number, e: number): number {
   return ma * 10 + mi + 1;
 }
 
-/** Parses a request head. Returns the head or a ParseError (status 400, or 422). */
-export function parseRequestHead(span: HeadSpan, limits: HeadLimits): RequestHead | ParseError {
+/** The framing facts of a request head, set by the parser. */
+interface RequestFacts {
+  method: string;
+  target: string;
+  version: string;
+  http11: boolean;
+  bodyKind: BodyKind;
+  contentLength: number;
+  connectionClose: boolean;
+  connectionKeepAlive: boolean;
+  connectionUpgrade: boolean;
+  keepAlive: boolean;
+  headLength: number;
+  expectContinue: boolean;
+  upgrade: string | null;
+  mustClose: boolean;
+}
+
+/** A request head as the parser returns it; its fields decode lazily (see fields.ts). */
+export class ParsedRequestHead extends ParsedHead implements RequestHead {
+  method: string;
+  target: string;
+  version: string;
+  http11: boolean;
+  bodyKind: BodyKind;
+  contentLength: number;
+  connectionClose: boolean;
+  connectionKeepAlive: boolean;
+  connectionUpgrade: boolean;
+  keepAlive: boolean;
+  headLength: number;
+  expectContinue: boolean;
+  upgrade: string | null;
+  mustClose: boolean;
+
+  constructor(fields: FieldSpans, facts: RequestFacts) {
+    super(fields);
+    this.method = facts.method;
+    this.target = facts.target;
+    this.version = facts.version;
+    this.http11 = facts.http11;
+    this.bodyKind = facts.bodyKind;
+    this.contentLength = facts.contentLength;
+    this.connectionClose = facts.connectionClose;
+    this.connectionKeepAlive = facts.connectionKeepAlive;
+    this.connectionUpgrade = facts.connectionUpgrade;
+    this.keepAlive = facts.keepAlive;
+    this.headLength = facts.headLength;
+    this.expectContinue = facts.expectContinue;
+    this.upgrade = facts.upgrade;
+    this.mustClose = facts.mustClose;
+  }
+}
+
+/** The framing facts of a response head, set by the parser. */
+interface ResponseFacts {
+  status: number;
+  reason: string;
+  interim: boolean;
+  version: string;
+  http11: boolean;
+  bodyKind: BodyKind;
+  contentLength: number;
+  connectionClose: boolean;
+  connectionKeepAlive: boolean;
+  connectionUpgrade: boolean;
+  keepAlive: boolean;
+  headLength: number;
+}
+
+/** A response head as the parser returns it; its fields decode lazily (see fields.ts). */
+export class ParsedResponseHead extends ParsedHead implements ResponseHead {
+  status: number;
+  reason: string;
+  interim: boolean;
+  version: string;
+  http11: boolean;
+  bodyKind: BodyKind;
+  contentLength: number;
+  connectionClose: boolean;
+  connectionKeepAlive: boolean;
+  connectionUpgrade: boolean;
+  keepAlive: boolean;
+  headLength: number;
+
+  constructor(fields: FieldSpans, facts: ResponseFacts) {
+    super(fields);
+    this.status = facts.status;
+    this.reason = facts.reason;
+    this.interim = facts.interim;
+    this.version = facts.version;
+    this.http11 = facts.http11;
+    this.bodyKind = facts.bodyKind;
+    this.contentLength = facts.contentLength;
+    this.connectionClose = facts.connectionClose;
+    this.connectionKeepAlive = facts.connectionKeepAlive;
+    this.connectionUpgrade = facts.connectionUpgrade;
+    this.keepAlive = facts.keepAlive;
+    this.headLength = facts.headLength;
+  }
+}
+
+/**
+ * Parses a request head. Returns the head or a ParseError (status 400, or 422). The head's
+ * fields point into `span.buf` (see {@linkcode ParsedHead.detach}).
+ */
+export function parseRequestHead(
+  span: HeadSpan,
+  limits: HeadLimits,
+): ParsedRequestHead | ParseError {
   const b = span.buf;
   const base = span.base;
   let p = span.start;
-  beginText(b, p, span.end);
   let c = b[p];
   // method
   const ms = p;
@@ -126,14 +230,14 @@ export function parseRequestHead(span: HeadSpan, limits: HeadLimits): RequestHea
   if (p === ms) return fail("bad_method", p - base, 400);
   if (c === CR || c === LF) return fail("http09_request", p - base, 400);
   if (c !== SP && c !== HT) return fail("bad_method", p - base, 400);
-  const method = text(b, ms, p);
+  const method = word(b, ms, p);
   do c = b[++p]; while (c === SP || c === HT);
   // target: visible ASCII only
   const ts = p;
   while (c > 0x20 && c < 0x7f) c = b[++p];
   if (c === CR || c === LF) return fail("http09_request", p - base, 400);
   if (c !== SP && c !== HT) return fail("bad_target", p - base, 400);
-  const target = text(b, ts, p);
+  const target = latin1(b, ts, p);
   do c = b[++p]; while (c === SP || c === HT);
   if (c === CR || c === LF) return fail("http09_request", p - base, 400);
   const vs = p;
@@ -145,17 +249,17 @@ export function parseRequestHead(span: HeadSpan, limits: HeadLimits): RequestHea
     p++;
   }
   p++;
-  const version = text(b, vs, vs + 8);
+  const version = word(b, vs, vs + 8);
   if (method === "PRI" && target === "*" && version === "HTTP/2.0") {
     return fail("h2_preface", 0, 400);
   }
-  const f = parseFields(b, p, base, limits, true);
+  const f = parseFields(b, p, span, limits, true);
   if (isParseError(f)) return f;
   const http11 = vcode >= 12;
   // Host: duplicates were checked while parsing; compare with the target's authority.
   if (f.hostIndex >= 0) {
     const auth = targetAuthority(method, target);
-    if (auth !== null && !sameAuthority(auth, f.headers[f.hostIndex][1])) {
+    if (auth !== null && !sameAuthority(auth, fieldValue(f, f.hostIndex))) {
       return fail("host_authority_mismatch", f.hostOffset, 400);
     }
   }
@@ -183,13 +287,11 @@ export function parseRequestHead(span: HeadSpan, limits: HeadLimits): RequestHea
   } else if (f.contentLength === 0) {
     contentLength = 0;
   }
-  return {
+  return new ParsedRequestHead(f, {
     method,
     target,
     version,
     http11,
-    headers: f.headers,
-    lowerNames: f.lowerNames,
     bodyKind,
     contentLength,
     connectionClose: f.connectionClose,
@@ -200,28 +302,27 @@ export function parseRequestHead(span: HeadSpan, limits: HeadLimits): RequestHea
     expectContinue: f.expectContinue && http11,
     upgrade,
     mustClose,
-  };
+  });
 }
 
 /**
  * Parses a response head to a request made with `requestMethod` (decides HEAD/CONNECT framing).
- * Returns the head or a ParseError with status 502.
+ * Returns the head or a ParseError with status 502. The head's fields point into `span.buf`.
  */
 export function parseResponseHead(
   span: HeadSpan,
   limits: HeadLimits,
   requestMethod: string,
-): ResponseHead | ParseError {
+): ParsedResponseHead | ParseError {
   const b = span.buf;
   const base = span.base;
   let p = span.start;
-  beginText(b, p, span.end);
   let c = b[p];
   const vs = p;
   while (c !== SP && c !== HT && c !== CR && c !== LF) c = b[++p];
   const vcode = versionCode(b, vs, p);
   if (vcode === 0 || (c !== SP && c !== HT)) return fail("bad_version", vs - base, 502);
-  const version = text(b, vs, p);
+  const version = word(b, vs, p);
   do c = b[++p]; while (c === SP || c === HT);
   const ss = p;
   let status = 0;
@@ -235,14 +336,14 @@ export function parseResponseHead(
     do c = b[++p]; while (c === SP || c === HT);
     const rs = p;
     while (c !== CR && c !== LF) c = b[++p];
-    reason = text(b, rs, p);
+    reason = word(b, rs, p);
   } else if (c !== CR && c !== LF) return fail("bad_status", p - base, 502);
   if (c === CR) {
     if (b[p + 1] !== LF) return fail("bad_line_ending", p - base, 502);
     p++;
   }
   p++;
-  const f = parseFields(b, p, base, limits, false);
+  const f = parseFields(b, p, span, limits, false);
   if (isParseError(f)) return f;
   const http11 = vcode >= 12;
   let bodyKind: BodyKind;
@@ -270,14 +371,12 @@ export function parseResponseHead(
   } else {
     bodyKind = "close";
   }
-  return {
+  return new ParsedResponseHead(f, {
     status,
     reason,
     interim,
     version,
     http11,
-    headers: f.headers,
-    lowerNames: f.lowerNames,
     bodyKind,
     contentLength,
     connectionClose: f.connectionClose,
@@ -286,7 +385,7 @@ export function parseResponseHead(
     keepAlive: !forceClose && bodyKind !== "close" &&
       (http11 ? !f.connectionClose : f.connectionKeepAlive && !f.connectionClose),
     headLength: span.end - base,
-  };
+  });
 }
 
 /**
@@ -298,24 +397,32 @@ export function parseTrailers(
   limits: HeadLimits,
   isRequest: boolean,
 ): HeaderList | ParseError {
-  beginText(span.buf, span.start, span.end);
-  const f = parseFields(span.buf, span.start, span.base, limits, isRequest);
+  const f = parseFields(span.buf, span.start, span, limits, isRequest);
   if (isParseError(f)) return fail("bad_trailer", f.offset, f.status);
-  return f.headers;
+  return new ParsedHead(f).headers;
 }
 
-/** Parses header fields from `p` up to and including the final empty line. */
+/**
+ * Parses header fields from `p` up to and including the final empty line of `span`. Field
+ * strings are made only for the fields the parser interprets; the others stay offsets.
+ */
 function parseFields(
   b: Uint8Array,
   p: number,
-  base: number,
+  span: HeadSpan,
   limits: HeadLimits,
   isRequest: boolean,
 ): Fields | ParseError {
+  const base = span.base;
+  const from = span.start;
   const status = isRequest ? 400 : 502;
   const f: Fields = {
-    headers: [],
-    lowerNames: [],
+    src: b,
+    from,
+    to: span.end,
+    spans: [],
+    values: [],
+    connectionOther: false,
     contentLength: -1,
     clIndex: -1,
     teTokens: null,
@@ -331,6 +438,8 @@ function parseFields(
     wsKey: false,
     end: 0,
   };
+  const spans = f.spans;
+  const values = f.values;
   const maxHeaders = limits.maxHeaders;
   for (;;) {
     let c = b[p];
@@ -345,9 +454,9 @@ function parseFields(
     }
     if (c === SP || c === HT) return fail("bad_obs_fold", p - base, status);
     const ns = p;
-    let upper = false;
+    let flags = 0;
     while (TCHAR[c] === 1) {
-      if (c >= 0x41 && c <= 0x5a) upper = true;
+      if (c >= 0x41 && c <= 0x5a) flags = F_UPPER;
       c = b[++p];
     }
     if (c !== COLON || p === ns) return fail("bad_header_name", p - base, status);
@@ -376,22 +485,22 @@ function parseFields(
       c = nb;
     }
     let ve = p;
-    let value: string;
-    if (folded) {
-      value = unfold(b, vs, ve);
-    } else {
-      while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HT)) ve--;
-      value = text(b, vs, ve);
-    }
-    if (f.headers.length >= maxHeaders) return fail("too_many_headers", ns - base, status);
-    const name = text(b, ns, ne);
-    const lower = upper ? lowerText(name, ns, ne) : name;
+    let value: string | null = null;
+    if (folded) value = unfold(b, vs, ve);
+    else while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HT)) ve--;
+    const count = values.length;
+    if (count >= maxHeaders) return fail("too_many_headers", ns - base, status);
     p = next;
     let keep = true;
-    const special = SPECIAL_LENGTH[ne - ns] === 1 ? lower : "";
+    const special = SPECIAL_LENGTH[ne - ns] === 1 ? specialName(b, ns, ne) : "";
     switch (special) {
-      case "content-length": {
-        const n = parseContentLength(value);
+      case CONTENT_LENGTH: {
+        // The usual value is plain digits, which need no string.
+        let n = value === null ? plainDigits(b, vs, ve) : -1;
+        if (n < 0) {
+          value ??= latin1(b, vs, ve);
+          n = parseContentLength(value);
+        }
         if (n < 0 || (f.contentLength >= 0 && n !== f.contentLength)) {
           return fail(
             n === -2 || n >= 0 ? "content_length_conflict" : "bad_content_length",
@@ -402,46 +511,73 @@ function parseFields(
         if (f.clIndex >= 0) keep = false;
         else {
           f.contentLength = n;
-          f.clIndex = f.headers.length;
-          value = cleanContentLength(value);
+          f.clIndex = count;
+          if (value !== null) value = cleanContentLength(value);
         }
         break;
       }
-      case "transfer-encoding":
+      case TRANSFER_ENCODING:
+        value ??= latin1(b, vs, ve);
         if (f.teTokens === null) f.teTokens = [];
         if (!addTokens(value, f.teTokens)) f.teBad = true;
         break;
-      case "connection":
-        connectionTokens(value, f);
+      case CONNECTION:
+        flags |= F_CONNECTION;
+        if (value === null) connectionTokenBytes(b, vs, ve, f);
+        else connectionTokens(value, f);
         break;
-      case "host":
+      case HOST:
         if (isRequest) {
           if (f.hostIndex < 0) {
-            f.hostIndex = f.headers.length;
+            f.hostIndex = count;
             f.hostOffset = ns - base;
-          } else if (equalsLower(value, f.headers[f.hostIndex][1].toLowerCase())) {
-            keep = false;
-          } else return fail("duplicate_host", ns - base, status);
+          } else {
+            value ??= latin1(b, vs, ve);
+            if (equalsLower(value, fieldValue(f, f.hostIndex).toLowerCase())) keep = false;
+            else return fail("duplicate_host", ns - base, status);
+          }
         }
         break;
-      case "upgrade":
+      case UPGRADE:
+        value ??= latin1(b, vs, ve);
         f.upgradeValue = f.upgradeValue === null ? value : f.upgradeValue + ", " + value;
         f.upgradeOffset = ns - base;
         break;
-      case "expect":
+      case EXPECT:
+        value ??= latin1(b, vs, ve);
         if (equalsLower(value, "100-continue")) f.expectContinue = true;
         break;
-      case "sec-websocket-key":
+      case WS_KEY:
         f.wsKey = true;
         break;
     }
     if (keep) {
-      f.headers.push([name, value]);
-      f.lowerNames.push(lower);
+      spans.push(ns - from, ne - from, vs - from, ve - from, flags);
+      values.push(value);
     }
   }
   f.end = p;
   return f;
+}
+
+/** The value of field `i` of `f` as a string. */
+function fieldValue(f: Fields, i: number): string {
+  const v = f.values[i];
+  if (v !== null) return v;
+  const at = i * SPAN_STRIDE;
+  return latin1(f.src, f.from + f.spans[at + 2], f.from + f.spans[at + 3]);
+}
+
+/** b[s..e) as a number when it is 1 to 15 decimal digits, else -1. */
+function plainDigits(b: Uint8Array, s: number, e: number): number {
+  if (e <= s || e - s > 15) return -1;
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const d = b[i] - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** Joins an obs-fold value: CR and LF become spaces (as HAProxy does), blanks trimmed. */
@@ -519,9 +655,45 @@ function connectionTokens(v: string, f: Fields): void {
     const t = trimLws(v.slice(i, j)).toLowerCase();
     if (t === "close") f.connectionClose = true;
     else if (t === "keep-alive") f.connectionKeepAlive = true;
-    else if (t === "upgrade") f.connectionUpgrade = true;
+    else if (t === "upgrade") {
+      f.connectionUpgrade = true;
+      f.connectionOther = true;
+    } else if (t.length > 0) f.connectionOther = true;
     i = j + 1;
   }
+}
+
+/** `connectionTokens` over the bytes of a value, without making strings. */
+function connectionTokenBytes(b: Uint8Array, s: number, e: number, f: Fields): void {
+  let i = s;
+  while (i <= e) {
+    let j = i;
+    while (j < e && b[j] !== 0x2c) j++;
+    let a = i;
+    let z = j;
+    while (a < z && (b[a] === SP || b[a] === HT)) a++;
+    while (z > a && (b[z - 1] === SP || b[z - 1] === HT)) z--;
+    if (z > a) {
+      if (tokenIs(b, a, z, "close")) f.connectionClose = true;
+      else if (tokenIs(b, a, z, "keep-alive")) f.connectionKeepAlive = true;
+      else {
+        if (tokenIs(b, a, z, "upgrade")) f.connectionUpgrade = true;
+        f.connectionOther = true;
+      }
+    }
+    i = j + 1;
+  }
+}
+
+/** b[s..e) equals the lower-case token `lower`, ignoring ASCII case. */
+function tokenIs(b: Uint8Array, s: number, e: number, lower: string): boolean {
+  if (e - s !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = b[s + i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** True when comma-separated `v` contains token `lower` (case-insensitive). */
@@ -547,8 +719,9 @@ function checkRequestTe(
 }
 
 function removeIndex(f: Fields, i: number): void {
-  f.headers.splice(i, 1);
-  f.lowerNames.splice(i, 1);
+  f.spans.splice(i * SPAN_STRIDE, SPAN_STRIDE);
+  f.values.splice(i, 1);
+  if (f.hostIndex > i) f.hostIndex--;
 }
 
 /** Authority of an absolute-form target (after `scheme://`, up to `/`, userinfo dropped) or of a

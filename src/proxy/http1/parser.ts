@@ -22,7 +22,15 @@
  */
 
 import { HEX } from "./chars.ts";
-import { type HeadSpan, parseRequestHead, parseResponseHead, parseTrailers } from "./head.ts";
+import {
+  type HeadSpan,
+  type ParsedRequestHead,
+  type ParsedResponseHead,
+  parseRequestHead,
+  parseResponseHead,
+  parseTrailers,
+} from "./head.ts";
+import type { ParsedHead } from "./fields.ts";
 import {
   DEFAULT_MAX_HEAD_BYTES,
   DEFAULT_MAX_HEADERS,
@@ -33,7 +41,6 @@ import {
   type ParseErrorReason,
   type ParseEvent,
   type ParserOptions,
-  type RequestHead,
   type ResponseHead,
 } from "./types.ts";
 
@@ -82,8 +89,9 @@ function scanEnd(b: Uint8Array, from: number, to: number): number {
 }
 
 /** Shared incremental machinery; see RequestParser and ResponseParser. */
-abstract class Http1Parser<H extends MessageHead> {
+abstract class Http1Parser<H extends MessageHead & ParsedHead> {
   readonly #maxHead: number;
+  readonly #borrow: boolean;
   /** Limits passed to the head parser. */
   protected readonly limits: { maxHeaders: number };
   #st: St = St.Head;
@@ -101,6 +109,7 @@ abstract class Http1Parser<H extends MessageHead> {
 
   constructor(options: ParserOptions = {}) {
     this.#maxHead = options.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
+    this.#borrow = options.borrow ?? false;
     this.limits = { maxHeaders: options.maxHeaders ?? DEFAULT_MAX_HEADERS };
   }
 
@@ -249,6 +258,8 @@ abstract class Http1Parser<H extends MessageHead> {
   #headDone(span: HeadSpan, consumed: number): ParseEvent<H> {
     const head = this.parseHead(span);
     if (isParseError(head)) return this.#failWith(head);
+    // A head gathered here lives in a buffer the next message reuses.
+    if (!this.#borrow || span.buf === this.#buf) head.detach();
     this.#len = 0;
     this.#scan = 0;
     this.#msgOffset = head.headLength;
@@ -415,12 +426,12 @@ abstract class Http1Parser<H extends MessageHead> {
 }
 
 /** Incremental HTTP/1.x request parser (one per client connection, reused across requests). */
-export class RequestParser extends Http1Parser<RequestHead> {
+export class RequestParser extends Http1Parser<ParsedRequestHead> {
   /** Always true. */
   protected readonly isRequest = true;
 
   /** Parses a request head (see `parseRequestHead`). */
-  protected parseHead(span: HeadSpan): RequestHead | ParseError {
+  protected parseHead(span: HeadSpan): ParsedRequestHead | ParseError {
     return parseRequestHead(span, this.limits);
   }
 }
@@ -429,7 +440,7 @@ export class RequestParser extends Http1Parser<RequestHead> {
  * Incremental HTTP/1.x response parser (one per server connection). Call `setRequestMethod`
  * before each response so HEAD and CONNECT responses are framed right.
  */
-export class ResponseParser extends Http1Parser<ResponseHead> {
+export class ResponseParser extends Http1Parser<ParsedResponseHead> {
   /** Always false. */
   protected readonly isRequest = false;
   #method = "GET";
@@ -440,7 +451,7 @@ export class ResponseParser extends Http1Parser<ResponseHead> {
   }
 
   /** Parses a response head (see `parseResponseHead`). */
-  protected parseHead(span: HeadSpan): ResponseHead | ParseError {
+  protected parseHead(span: HeadSpan): ParsedResponseHead | ParseError {
     return parseResponseHead(span, this.limits, this.#method);
   }
 }

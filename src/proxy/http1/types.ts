@@ -131,6 +131,12 @@ export interface ParserOptions {
   /** Maximum number of header fields. Default 100: HAProxy 2.6 (tune.http.maxhdr 101) accepts
    * 100 fields and rejects 101 (verified). */
   maxHeaders?: number;
+  /**
+   * Heads parsed in place keep pointing into the input (no copy) until their `detach()` is
+   * called, which the caller must do before it overwrites those bytes. Default false: every
+   * head gets its own copy.
+   */
+  borrow?: boolean;
 }
 
 /** Default `maxHeadBytes`. */
