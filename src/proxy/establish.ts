@@ -57,21 +57,42 @@ export type Established<C> =
   }
   | { readonly kind: "killed"; readonly server: PoolServer | null };
 
-/** Assigns a server and connects (see the module doc). */
-export async function establish<C extends { close(): void }>(
+/**
+ * Assigns a server and connects (see the module doc). The common case under load — a slot at
+ * once and an idle connection to reuse — completes synchronously (no promise, no event-loop
+ * turn); anything that has to wait returns a promise.
+ */
+export function establish<C extends { close(): void }>(
   o: EstablishOptions<C>,
+): Established<C> | Promise<Established<C>> {
+  o.record.tw = 0;
+  const start = Date.now();
+  const got = o.pick(undefined);
+  if (typeof got === "string" || got instanceof QueueTicket) return connectLoop(o, start, got);
+  o.record.serverName = got.name;
+  const idle = o.reuse?.(got) ?? null;
+  if (idle === null) return connectLoop(o, start, got);
+  o.record.tc = 0;
+  return { kind: "ok", server: got, conn: idle, reused: true };
+}
+
+/** The rest of {@linkcode establish}, from the first pick's result. */
+async function connectLoop<C extends { close(): void }>(
+  o: EstablishOptions<C>,
+  start: number,
+  first: PoolServer | QueueTicket | AssignFailure,
 ): Promise<Established<C>> {
   const { pool, record, signal } = o;
   const be = pool.backend;
-  const start = Date.now();
   let connectStart = -1;
   let avoid: PoolServer | undefined;
   let left = be.retries;
   let srv: PoolServer | null = null;
-  record.tw = 0;
+  let picked: PoolServer | QueueTicket | AssignFailure | null = first;
   for (;;) {
     if (srv === null) {
-      const got = await slot(o, avoid, start);
+      const got = await slot(o, picked ?? o.pick(avoid), start);
+      picked = null;
       if (got.kind !== "ok") return got;
       srv = got.server;
     }
@@ -114,10 +135,10 @@ export async function establish<C extends { close(): void }>(
   }
 }
 
-/** One slot: at once, after a queue wait, or a failure. */
+/** One slot from a pick's result: at once, after a queue wait, or a failure. */
 async function slot<C>(
   o: EstablishOptions<C>,
-  avoid: PoolServer | undefined,
+  got: PoolServer | QueueTicket | AssignFailure,
   start: number,
 ): Promise<
   | { kind: "ok"; server: PoolServer }
@@ -125,7 +146,6 @@ async function slot<C>(
   | { kind: "killed"; server: null }
 > {
   const { pool, record } = o;
-  const got = o.pick(avoid);
   if (got === "no-server" || got === "queue-full") {
     pool.noServer++;
     return { kind: "fail", server: null, cause: "S", phase: got === "queue-full" ? "Q" : "C" };

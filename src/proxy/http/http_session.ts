@@ -45,7 +45,7 @@ import { concatBytes } from "../bytes.ts";
 import { connectServer, type IdlePool, type ServerConn } from "./server_conn.ts";
 import { type ConnInfo, connInfo, type HttpTxn } from "./txn.ts";
 import { type L7Backend, L7Pipeline, type RequestDecision } from "./pipeline.ts";
-import { establish } from "../establish.ts";
+import { establish, type Established } from "../establish.ts";
 import { tunnel } from "./tunnel.ts";
 import { bodyWaitLimit, httpBodyBalanceKey, peekRequestBody, waitsForBody } from "./balance_key.ts";
 import { delHeader } from "./headers.ts";
@@ -327,27 +327,25 @@ export class HttpSession {
     if (++pool.cur > pool.max) pool.max = pool.cur;
     pool.total++;
     try {
-      return await this.#forward(txn, t, { backend, mode, preferred: decision.server });
+      const o: Exchange = { backend, mode, preferred: decision.server };
+      let bodyKey: Uint8Array | null = null;
+      if (backend.config.balance.algorithm === "url_param" && req.method === "POST") {
+        const r = await this.#awaitBalanceBody(txn, t, o);
+        if (r === false) return false;
+        bodyKey = r;
+      }
+      const got = this.#establish(txn, t, o, bodyKey);
+      if (!(got === true || (got !== false && await got))) {
+        t.status = 503;
+        return await this.#respondError(503, t, req, o);
+      }
+      txn.server = this.#srv!.name;
+      t.serverName = this.#srv!.name;
+      return await this.#exchange(txn, t, o, true);
     } finally {
       pool.cur--;
       this.#backend = null;
     }
-  }
-
-  async #forward(txn: HttpTxn, t: Txr, o: Exchange): Promise<boolean> {
-    let bodyKey: Uint8Array | null = null;
-    if (o.backend.config.balance.algorithm === "url_param" && txn.req.method === "POST") {
-      const r = await this.#awaitBalanceBody(txn, t, o);
-      if (r === false) return false;
-      bodyKey = r;
-    }
-    if (!(await this.#establish(txn, t, o, bodyKey))) {
-      t.status = 503;
-      return await this.#respondError(503, t, txn.req, o);
-    }
-    txn.server = this.#srv!.name;
-    t.serverName = this.#srv!.name;
-    return await this.#exchange(txn, t, o, true);
   }
 
   /**
@@ -361,7 +359,9 @@ export class HttpSession {
     const sc = this.#server!;
     sc.parser.setRequestMethod(req.method);
     const head = encodeForwardedRequest(req, { mode });
-    const sent = await this.#sendRequest(head, req, sc, t);
+    const sent = this.#sendHeadOnly(head, req, sc)
+      ? "ok"
+      : await this.#sendRequest(head, req, sc, t);
     if (sent === "client-gone") return false;
     // Only a request without body can be sent again.
     const retry = mayRetry && sc.reused && req.bodyKind === "none";
@@ -419,17 +419,17 @@ export class HttpSession {
    * else balancing (see `establish`); the connection's first request gets a new connection, later
    * ones may reuse an idle one (HAProxy's `http-reuse safe`).
    */
-  async #establish(
+  #establish(
     txn: HttpTxn,
     t: Txr,
     o: Exchange,
     bodyKey: Uint8Array | null,
-  ): Promise<boolean> {
+  ): boolean | Promise<boolean> {
     const { backend } = o;
     const pool = backend.pool;
     const pipeline = this.host.pipeline;
     let preferred = o.preferred;
-    const r = await establish<ServerConn>({
+    const r = establish<ServerConn>({
       pool,
       record: t,
       signal: this.#abort.signal,
@@ -453,6 +453,11 @@ export class HttpSession {
       onTicket: (ticket) => this.#ticket = ticket,
       onPhase: (phase) => t.phase = phase,
     });
+    return r instanceof Promise ? r.then((r) => this.#established(r, t)) : this.#established(r, t);
+  }
+
+  /** Takes the result of `establish`: true with a server connection, false when none. */
+  #established(r: Established<ServerConn>, t: Txr): boolean {
     this.#srv = r.server;
     if (r.kind === "killed") throw new SessionEnd();
     if (r.kind === "fail") {
@@ -534,6 +539,33 @@ export class HttpSession {
   // ------------------------------------------------------------------ request forwarding
 
   /**
+   * The common case, a request without body: sends its head without waiting (the response read
+   * that follows fails anyway when the write fails), which saves an event-loop turn per
+   * request. False when the request needs {@linkcode #sendRequest}.
+   */
+  #sendHeadOnly(head: Uint8Array, req: RequestHead, sc: ServerConn): boolean {
+    if (req.bodyKind !== "none" || this.#bodyDone) return false;
+    const rbuf = this.#rbuf;
+    const ev = this.#parser.execute(rbuf.view());
+    rbuf.consume(ev.consumed);
+    if (ev.type !== "end") return false;
+    this.#bodyDone = true;
+    const srv = this.#srv!;
+    const pool = this.#backend!.pool;
+    const sent = writeAll(sc.conn, head);
+    if (sent === WRITTEN) {
+      srv.bytesIn += head.length;
+      pool.bytesIn += head.length;
+    } else {
+      sent.then(() => {
+        srv.bytesIn += head.length;
+        pool.bytesIn += head.length;
+      }, () => sc.close());
+    }
+    return true;
+  }
+
+  /**
    * Sends the request head and its body to the server. With `Expect: 100-continue` the body
    * waits for the server's interim response, which is relayed to the client.
    */
@@ -565,28 +597,6 @@ export class HttpSession {
     if (this.#bodyDone) {
       // A retry: the request (without body) was read already.
       return (await flush()) ? "ok" : "server-error";
-    }
-    if (req.bodyKind === "none") {
-      // The common case: the head alone. Its write is not awaited (the response read that
-      // follows fails anyway when it fails), which saves an event-loop turn per request.
-      const ev = parser.execute(rbuf.view());
-      rbuf.consume(ev.consumed);
-      if (ev.type === "end") {
-        this.#bodyDone = true;
-        const srv = this.#srv!;
-        const pool = this.#backend!.pool;
-        const sent = writeAll(sc.conn, head);
-        if (sent === WRITTEN) {
-          srv.bytesIn += head.length;
-          pool.bytesIn += head.length;
-        } else {
-          sent.then(() => {
-            srv.bytesIn += head.length;
-            pool.bytesIn += head.length;
-          }, () => sc.close());
-        }
-        return "ok";
-      }
     }
     if (req.expectContinue && req.bodyKind !== "none" && rbuf.empty) {
       if (!(await flush())) return "server-error";
@@ -737,8 +747,15 @@ export class HttpSession {
     const out: Uint8Array[] = [head.subarray(0, headLen)];
     let outLen = headLen;
     const host = this.host;
-    const flush = async (last = false): Promise<void> => {
-      if (out.length === 0) return;
+    const sent = (n: number) => {
+      t.bytesToClient += n;
+      srv.bytesOut += n;
+      pool.bytesOut += n;
+      host.bytesOut += n;
+    };
+    /** Writes what `out` holds; a promise only when the write has to wait. */
+    const flush = (last = false): Promise<void> | null => {
+      if (out.length === 0) return null;
       const data = out.length === 1 ? out[0] : concatBytes(out);
       out.length = 0;
       outLen = 0;
@@ -746,14 +763,21 @@ export class HttpSession {
         // The response's last bytes: not awaited (the next client write or read waits for or
         // notices a failure), which saves an event-loop turn per request.
         this.#writeClientLater(data);
-      } else if (!(await this.#writeClient(data))) {
-        this.#setTerm(t, "C", "D");
-        throw new SessionEnd();
+        sent(data.length);
+        return null;
       }
-      t.bytesToClient += data.length;
-      srv.bytesOut += data.length;
-      pool.bytesOut += data.length;
-      host.bytesOut += data.length;
+      const p = this.#writeClient(data);
+      if (p === WRITTEN_OK) {
+        sent(data.length);
+        return null;
+      }
+      return p.then((ok) => {
+        if (!ok) {
+          this.#setTerm(t, "C", "D");
+          throw new SessionEnd();
+        }
+        sent(data.length);
+      });
     };
     if (tunnel) {
       await flush();
@@ -782,14 +806,15 @@ export class HttpSession {
       }
       if (ev.type === "end") {
         if (chunked) out.push(ev.trailers === null ? LAST_CHUNK : encodeLastChunk(ev.trailers));
-        await flush(keepClient);
+        const last = flush(keepClient);
+        if (last !== null) await last;
         this.#countStatus(res.status);
         const reusable = serverKeepsAlive(res, { mode: o.mode }) && !this.#killed;
         this.#releaseServer(reusable);
         return keepClient;
       }
       if (ev.type === "error") {
-        await flush().catch(() => {});
+        await flush()?.catch(() => {});
         this.#setTerm(t, "S", "D");
         this.#countStatus(res.status);
         keepClient = false;
