@@ -33,6 +33,12 @@ export interface TlsInfo {
 export type ClientConn = ByteConn & { readonly tls?: TlsInfo };
 
 const BUF_SIZE = 16 * 1024;
+/** Most released read buffers kept for reuse (4 MiB). */
+const POOL_MAX = 256;
+/** Released buffers: a fresh 16 KiB Uint8Array costs ~4.7 µs in Deno, two per new HTTP
+ * connection (the client's and the server connection's). */
+const freeBuffers: Uint8Array[] = [];
+const NO_BYTES = new Uint8Array(0);
 
 /** Something that points into a read buffer's bytes and can take a copy of them. */
 export interface Detachable {
@@ -44,10 +50,13 @@ export interface Detachable {
  * `end`; the unconsumed rest moves to the front when room runs out.
  */
 export class ReadBuffer {
-  buf: Uint8Array = new Uint8Array(BUF_SIZE);
+  buf: Uint8Array = freeBuffers.pop() ?? new Uint8Array(BUF_SIZE);
   start = 0;
   end = 0;
   #pinned: Detachable | null = null;
+  /** A read into `buf` is in flight. */
+  #filling = false;
+  #released = false;
 
   /**
    * Registers something that points into bytes already consumed or about to be (a head parsed
@@ -80,6 +89,7 @@ export class ReadBuffer {
    * read's own promise: no extra async frame on the hot path.
    */
   fill(conn: ByteConn): Promise<number | null> {
+    if (this.#released) return Promise.resolve(null);
     if (this.#pinned !== null) {
       this.#pinned.detach();
       this.#pinned = null;
@@ -95,17 +105,45 @@ export class ReadBuffer {
         this.buf = bigger;
       }
     }
-    return conn.read(this.buf.subarray(this.end)).then(this.#commit, endOfStream);
+    this.#filling = true;
+    return conn.read(this.buf.subarray(this.end)).then(this.#commit, this.#failed);
+  }
+
+  /**
+   * The owner is done with the buffer (its connection closed or its session ended): the bytes go
+   * back to a pool for the next ReadBuffer — once a read still in flight has settled — and later
+   * fills report end of stream. A head still pinned gets its own copy first.
+   */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#pinned?.detach();
+    this.#pinned = null;
+    if (!this.#filling) this.#recycle();
+  }
+
+  #recycle(): void {
+    const b = this.buf;
+    this.buf = NO_BYTES;
+    this.start = this.end = 0;
+    if (b.length === BUF_SIZE && freeBuffers.length < POOL_MAX) freeBuffers.push(b);
   }
 
   readonly #commit = (n: number | null): number | null => {
+    this.#filling = false;
+    if (this.#released) {
+      this.#recycle();
+      return null;
+    }
     if (n !== null) this.end += n;
     return n;
   };
-}
 
-function endOfStream(): null {
-  return null;
+  readonly #failed = (): null => {
+    this.#filling = false;
+    if (this.#released) this.#recycle();
+    return null;
+  };
 }
 
 /** What {@linkcode writeAll} returns when everything was written at once (compare by identity). */

@@ -761,8 +761,15 @@ export class HttpSession {
       outLen = 0;
       if (last) {
         // The response's last bytes: not awaited (the next client write or read waits for or
-        // notices a failure), which saves an event-loop turn per request.
-        this.#writeClientLater(data);
+        // notices a failure), which saves an event-loop turn per request. The server connection
+        // serves others from now on, so a view into its read buffer must not be lent to a write
+        // that may still wait: Deno's own sockets (no `writeNow`) hold the bytes until written;
+        // ours copy what they queue.
+        this.#writeClientLater(
+          this.client.writeNow === undefined && data.buffer === sc.rbuf.buf.buffer
+            ? data.slice()
+            : data,
+        );
         sent(data.length);
         return null;
       }
@@ -911,12 +918,17 @@ export class HttpSession {
 
   // ------------------------------------------------------------------ client writes
 
-  /** Writes to the client after any write still in flight; false when the client is gone. */
+  /**
+   * Writes to the client after any write still in flight; false when the client is gone. Bytes
+   * that must wait for that write are copied: they may be a view into a server connection's
+   * read buffer, which goes on to serve another session.
+   */
   #writeClient(data: Uint8Array): Promise<boolean> {
     const prev = this.#clientPending;
     if (prev === null) return tryWriteAll(this.client, data);
     this.#clientPending = null;
-    return prev.then((ok) => ok && tryWriteAll(this.client, data));
+    const later = data.slice();
+    return prev.then((ok) => ok && tryWriteAll(this.client, later));
   }
 
   /** Starts a client write without waiting; a failure closes the connection. */
@@ -927,6 +939,8 @@ export class HttpSession {
     this.#clientPending = p;
     p.then((ok) => {
       if (!ok) this.#closeAll();
+      // Done: the next write need not wait for (nor copy behind) it.
+      if (this.#clientPending === p) this.#clientPending = null;
     });
   }
 
@@ -1054,6 +1068,7 @@ export class HttpSession {
       this.#closed = true;
       closeQuietly(this.client);
     }
+    this.#rbuf.release();
     this.host.sessionDone(this);
   }
 }

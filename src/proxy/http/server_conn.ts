@@ -27,9 +27,10 @@ export class ServerConn {
     this.server = server;
   }
 
-  /** Closes the connection. */
+  /** Closes the connection (its read buffer goes back to the pool). */
   close(): void {
     closeQuietly(this.conn);
+    this.rbuf.release();
   }
 }
 
