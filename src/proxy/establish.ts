@@ -13,6 +13,7 @@ import type { ByteConn } from "./io.ts";
 import type { AssignFailure, PoolServer, ServerPool } from "./server_pool.ts";
 import { QueueTicket } from "./server_pool.ts";
 import { connectTls } from "./tls.ts";
+import { cancelDeadline, scheduleDeadline } from "./deadlines.ts";
 import { connectTcp, isIpLiteral, nativeTcpAvailable } from "../sys/tcp.ts";
 
 /** The log fields {@linkcode establish} fills (both engines' records have them). */
@@ -198,7 +199,7 @@ export async function dialServer(
   const onAbort = () => ac.abort("killed");
   options.signal.addEventListener("abort", onAbort);
   const ms = options.timeoutMs;
-  const timer = ms !== null ? setTimeout(() => ac.abort("timeout"), ms) : undefined;
+  const timer = ms !== null ? scheduleDeadline(Date.now() + ms, () => ac.abort("timeout")) : null;
   try {
     if (cfg.ssl) return await connectTls(cfg, ac.signal);
     if (nativeTcpAvailable() && isIpLiteral(cfg.address.host)) {
@@ -214,7 +215,7 @@ export async function dialServer(
   } catch {
     return ac.signal.aborted && ac.signal.reason === "timeout" ? "timeout" : "error";
   } finally {
-    clearTimeout(timer);
+    if (timer !== null) cancelDeadline(timer);
     options.signal.removeEventListener("abort", onAbort);
   }
 }

@@ -12,6 +12,7 @@ import type { LogFields } from "../log/logger.ts";
 import { parseIP } from "../sys/sockaddr.ts";
 import type { PoolServer, QueueTicket, ServerPool } from "./server_pool.ts";
 import { dialServer, establish } from "./establish.ts";
+import { cancelDeadline, type Deadline, scheduleDeadline } from "./deadlines.ts";
 import type { ConnLimit } from "./listener.ts";
 import { type ByteConn, type ClientConn, writeAll } from "./io.ts";
 
@@ -116,7 +117,7 @@ export class TcpSession implements TcpLogRecord {
   #s2c = IDLE;
   #cliLast = 0;
   #srvLast = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #timer: Deadline | null = null;
   /** Two buffers per direction: one is read into while the other is being written. */
   #bufs: Uint8Array[] = [];
   readonly #onTimer: () => void;
@@ -339,11 +340,14 @@ export class TcpSession implements TcpLogRecord {
     const cli = this.host.timeoutClient;
     const srv = this.pool!.backend.timeout.server;
     if (cli === null && srv === null) return;
-    this.#timer = setTimeout(this.#onTimer, Math.min(cli ?? Infinity, srv ?? Infinity));
+    this.#timer = scheduleDeadline(
+      Date.now() + Math.min(cli ?? Infinity, srv ?? Infinity),
+      this.#onTimer,
+    );
   }
 
   #checkTimeouts(): void {
-    this.#timer = undefined;
+    this.#timer = null;
     if (this.#closed) return;
     const now = Date.now();
     const cli = this.host.timeoutClient;
@@ -359,7 +363,7 @@ export class TcpSession implements TcpLogRecord {
       if (this.#serverWaiting() && now >= exp) return this.#timeout("s");
       next = Math.min(next, exp > now ? exp : now + srv);
     }
-    this.#timer = setTimeout(this.#onTimer, next - now);
+    this.#timer = scheduleDeadline(next, this.#onTimer);
   }
 
   #timeout(cause: "c" | "s"): void {
@@ -380,9 +384,9 @@ export class TcpSession implements TcpLogRecord {
   #closeAll(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+    if (this.#timer !== null) {
+      cancelDeadline(this.#timer);
+      this.#timer = null;
     }
     closeQuietly(this.client);
     if (this.server !== null) closeQuietly(this.server);

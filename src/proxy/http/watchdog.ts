@@ -3,9 +3,12 @@
  * it is in (waiting for a request, receiving a head, waiting for the server, moving data); the
  * timer is rescheduled only when a deadline comes earlier than the one scheduled, so re-arming on
  * every request costs a comparison. On expiry the owner's callback learns which phase was late.
+ * Its deadline lives in the shared heap of `deadlines.ts`.
  *
  * @module
  */
+
+import { cancelDeadline, type Deadline, scheduleDeadline } from "../deadlines.ts";
 
 /** No deadline. */
 export const W_NONE = 0;
@@ -36,8 +39,7 @@ export class Watchdog {
   /** The phase whose deadline passed last, W_NONE since the last `arm`. */
   expired: Watch = W_NONE;
   #deadline = 0;
-  #timerAt = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #timer: Deadline | null = null;
   #stopped = false;
   readonly #onExpire: (watch: Watch) => void;
   readonly #onTimer = () => this.#check();
@@ -56,10 +58,9 @@ export class Watchdog {
     }
     const deadline = (from || Date.now()) + ms;
     this.#deadline = deadline;
-    if (this.#timer === undefined || this.#timerAt > deadline) {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timerAt = deadline;
-      this.#timer = setTimeout(this.#onTimer, Math.max(0, deadline - Date.now()));
+    if (this.#timer === null || this.#timer.at > deadline) {
+      if (this.#timer !== null) cancelDeadline(this.#timer);
+      this.#timer = scheduleDeadline(deadline, this.#onTimer);
     }
   }
 
@@ -72,17 +73,15 @@ export class Watchdog {
   /** Cancels the timer for good. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (this.#timer !== null) cancelDeadline(this.#timer);
+    this.#timer = null;
   }
 
   #check(): void {
-    this.#timer = undefined;
+    this.#timer = null;
     if (this.#stopped || this.#deadline === 0) return;
-    const now = Date.now();
-    if (now < this.#deadline) {
-      this.#timerAt = this.#deadline;
-      this.#timer = setTimeout(this.#onTimer, this.#deadline - now);
+    if (Date.now() < this.#deadline) {
+      this.#timer = scheduleDeadline(this.#deadline, this.#onTimer);
       return;
     }
     const watch = this.watch;
