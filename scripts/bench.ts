@@ -5,12 +5,15 @@
  * here is stopped by pid.
  *
  *   scripts/bench [--rounds 5] [--duration 5] [--connections 32] [--case l4|l7] [--rate 2000]
- *                 [--haproxy-threads N] [--halb-threads M]
+ *                 [--haproxy-threads N] [--halb-threads M] [--close]
  *   (threads: each at its own default unless given: HAProxy N = one per CPU, halb M = 1)
  *
  * `--case l7` runs both proxies in HTTP mode with `option forwardfor`, keep-alive on both sides,
  * and adds a fixed-rate run (`--rate` requests/s over 16 connections, paced by a wrk Lua delay)
  * whose p50/p99 latencies compare the two at equal load rather than at saturation.
+ *
+ * `--close` makes wrk send `Connection: close`: a new client connection (and, through the
+ * proxy, a new server connection) per request, which measures connection setup and teardown.
  *
  * @module
  */
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     "haproxy-threads": { type: "string", default: "" },
     "halb-threads": { type: "string", default: "" },
     rate: { type: "string", default: "2000" },
+    close: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -78,6 +82,7 @@ async function runWrk(
 ): Promise<{ rps: number; p50: number; p99: number }> {
   const conns = paced?.connections ?? connections;
   const script = paced ? ["-s", paced.script] : [];
+  const close = values.close ? ["-H", "Connection: close"] : [];
   const out = await new Deno.Command(wrk!, {
     args: [
       "-t1",
@@ -85,6 +90,7 @@ async function runWrk(
       `-d${seconds}s`,
       "--latency",
       ...script,
+      ...close,
       `http://127.0.0.1:${port}/`,
     ],
     stdout: "piped",
@@ -100,6 +106,11 @@ async function runWrk(
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(text);
   if (errors) console.error(`  wrk on :${port} reported: ${errors[0]}`);
   return { rps, p50: lat("50"), p99: lat("99") };
+}
+
+/** A latency in ms as wrk reports it (µs resolution). */
+function ms(x: number): string {
+  return `${x.toFixed(3)}ms`;
 }
 
 const dir = await Deno.makeTempDir({ prefix: "halb-bench-" });
@@ -191,7 +202,7 @@ server = [
       const res = await runWrk(who === "haproxy" ? hp : hb, duration);
       results[who].push(res.rps);
       p99[who].push(res.p99);
-      line.push(`${who} ${res.rps.toFixed(0)} req/s (p50 ${res.p50}ms p99 ${res.p99}ms)`);
+      line.push(`${who} ${res.rps.toFixed(0)} req/s (p50 ${ms(res.p50)} p99 ${ms(res.p99)})`);
     }
     console.log(`round ${r + 1}: ${line.join(", ")}`);
   }
@@ -202,7 +213,7 @@ server = [
   const mh = median(results.haproxy), mb = median(results.halb);
   console.log(
     `case ${values.case} (mode ${mode}), threads haproxy ${nthreads} halb ${halbThreads}, ` +
-      `wrk -t1 -c${connections} ` +
+      `wrk -t1 -c${connections}${values.close ? " (Connection: close)" : ""} ` +
       `-d${duration}s, ${rounds} rounds, ` +
       `nproc ${navigator.hardwareConcurrency}`,
   );
@@ -222,7 +233,7 @@ server = [
       });
       console.log(
         `fixed rate ${rate} req/s: ${who} achieved ${res.rps.toFixed(0)} req/s, ` +
-          `p50 ${res.p50}ms p99 ${res.p99}ms`,
+          `p50 ${ms(res.p50)} p99 ${ms(res.p99)}`,
       );
     }
   }

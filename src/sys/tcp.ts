@@ -444,6 +444,8 @@ export class TcpListener implements Watcher {
     try {
       setSockOptInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       if (options.reusePort) setSockOptInt(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+      // Accepted sockets inherit it from the listener: no setsockopt per connection.
+      setSockOptInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       if (libc().bind(fd, sockaddr, sockaddr.length) < 0) throw sysError("bind");
       if (libc().listen(fd, options.backlog ?? 1024) < 0) throw sysError("listen");
       this.addr = localName(fd);
@@ -478,7 +480,6 @@ export class TcpListener implements Watcher {
       if (fd >= 0) {
         const len = this.#addrLenView.getUint32(0, true);
         try {
-          setSockOptInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
           return new TcpConn(fd, toNetAddr(this.#addrBuf, len), this.#connLocal);
         } catch (e) {
           closeFd(fd);

@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { SysError } from "./errors.ts";
-import { setSockOpt } from "./libc.ts";
+import { getSockOptInt, setSockOpt } from "./libc.ts";
 import { reactor } from "./reactor.ts";
 import { ConnClosedError, connectTcp, TcpConn, TcpListener } from "./tcp.ts";
 
@@ -173,6 +173,18 @@ Deno.test("listener reports its port; 1-byte echo; 4 MiB each way at once, byte-
     assertSameBytes(gotDown, down, "server → client");
   } finally {
     closeAll(client, server, listener);
+  }
+});
+
+Deno.test("both ends start with TCP_NODELAY (accepted ones inherit it from the listener)", async () => {
+  for (const host of ["127.0.0.1", "::1"]) {
+    const { listener, client, server } = await connectedPair(host);
+    try {
+      assert.equal(getSockOptInt(client.fd, 6, 1, "TCP_NODELAY"), 1, `${host} dialed`);
+      assert.equal(getSockOptInt(server.fd, 6, 1, "TCP_NODELAY"), 1, `${host} accepted`);
+    } finally {
+      closeAll(client, server, listener);
+    }
   }
 });
 
