@@ -201,14 +201,20 @@ for (const name of ["04_mysql_galera", "15_tcp_services", "03_postgres_patroni"]
     sanitizeResources: false,
     async fn() {
       const original = Deno.readTextFileSync(join(DIR, `${name}.haproxy.cfg`));
+      // The stand-ins listen first, on ports the kernel picks (a port picked free and bound
+      // later can be taken by a parallel test meanwhile); the rewritten configs point at them.
       const addrs = new Map<string, number>();
+      const names = new Map<number, string>();
+      const servers: { close(): Promise<void> }[] = [];
+      for (const m of original.matchAll(/^\s*server\s+(\S+)\s+(\S+)/gm)) {
+        if (addrs.has(m[2])) continue;
+        const server = nameServer(m[1]);
+        servers.push(server);
+        addrs.set(m[2], server.port);
+        names.set(server.port, m[1]);
+      }
       const forHaproxy = rewrite(original, addrs);
       const forHalb = rewrite(original, addrs);
-      const names = new Map<number, string>();
-      for (const m of original.matchAll(/^\s*server\s+(\S+)\s+(\S+)/gm)) {
-        if (!names.has(addrs.get(m[2])!)) names.set(addrs.get(m[2])!, m[1]);
-      }
-      const servers = [...names].map(([port, n]) => nameServer(n, port));
       // Each stand-in answers before either proxy starts (and health-checks it).
       for (const [port, n] of names) assert.equal(await within(2000, askName(port)), n);
       try {
@@ -240,8 +246,8 @@ for (const name of ["04_mysql_galera", "15_tcp_services", "03_postgres_patroni"]
  * namedServer it keeps accepting after a failed accept: HAProxy's health checks reset their
  * connections at once, and an accept that meets such a reset must not end the server.
  */
-function nameServer(name: string, port: number): { close(): Promise<void> } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+function nameServer(name: string): { port: number; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const reply = new TextEncoder().encode(name + "\n");
   const conns = new Set<Deno.Conn>();
   const loop = (async () => {
@@ -272,6 +278,7 @@ function nameServer(name: string, port: number): { close(): Promise<void> } {
     }
   })();
   return {
+    port: (listener.addr as Deno.NetAddr).port,
     async close() {
       listener.close();
       for (const c of conns) {
