@@ -12,6 +12,7 @@ import {
   type BodyKind,
   type HeaderList,
   isParseError,
+  type MessageHead,
   type ParseError,
   type ParseErrorReason,
   type RequestHead,
@@ -110,105 +111,54 @@ function versionCode(b: Uint8Array, s: number, e: number): number {
   return ma * 10 + mi + 1;
 }
 
-/** The framing facts of a request head, set by the parser. */
-interface RequestFacts {
-  method: string;
-  target: string;
-  version: string;
-  http11: boolean;
-  bodyKind: BodyKind;
-  contentLength: number;
-  connectionClose: boolean;
-  connectionKeepAlive: boolean;
-  connectionUpgrade: boolean;
-  keepAlive: boolean;
-  headLength: number;
-  expectContinue: boolean;
-  upgrade: string | null;
-  mustClose: boolean;
-}
+/** What the parser sets on a head besides its fields. */
+type Facts<H extends MessageHead> = Omit<H, "headers" | "lowerNames">;
 
-/** A request head as the parser returns it; its fields decode lazily (see fields.ts). */
-export class ParsedRequestHead extends ParsedHead implements RequestHead {
-  method: string;
-  target: string;
-  version: string;
-  http11: boolean;
-  bodyKind: BodyKind;
-  contentLength: number;
-  connectionClose: boolean;
-  connectionKeepAlive: boolean;
-  connectionUpgrade: boolean;
-  keepAlive: boolean;
-  headLength: number;
-  expectContinue: boolean;
-  upgrade: string | null;
-  mustClose: boolean;
+// The classes below take their properties' types from these interfaces (declaration merging)
+// and set them from the parser's facts.
+interface ParsedMessageHead extends Facts<MessageHead> {}
 
-  constructor(fields: FieldSpans, facts: RequestFacts) {
+/** Fields common to parsed requests and responses. */
+class ParsedMessageHead extends ParsedHead {
+  constructor(fields: FieldSpans, f: Facts<MessageHead>) {
     super(fields);
-    this.method = facts.method;
-    this.target = facts.target;
-    this.version = facts.version;
-    this.http11 = facts.http11;
-    this.bodyKind = facts.bodyKind;
-    this.contentLength = facts.contentLength;
-    this.connectionClose = facts.connectionClose;
-    this.connectionKeepAlive = facts.connectionKeepAlive;
-    this.connectionUpgrade = facts.connectionUpgrade;
-    this.keepAlive = facts.keepAlive;
-    this.headLength = facts.headLength;
-    this.expectContinue = facts.expectContinue;
-    this.upgrade = facts.upgrade;
-    this.mustClose = facts.mustClose;
+    this.version = f.version;
+    this.http11 = f.http11;
+    this.bodyKind = f.bodyKind;
+    this.contentLength = f.contentLength;
+    this.connectionClose = f.connectionClose;
+    this.connectionKeepAlive = f.connectionKeepAlive;
+    this.connectionUpgrade = f.connectionUpgrade;
+    this.keepAlive = f.keepAlive;
+    this.headLength = f.headLength;
   }
 }
 
-/** The framing facts of a response head, set by the parser. */
-interface ResponseFacts {
-  status: number;
-  reason: string;
-  interim: boolean;
-  version: string;
-  http11: boolean;
-  bodyKind: BodyKind;
-  contentLength: number;
-  connectionClose: boolean;
-  connectionKeepAlive: boolean;
-  connectionUpgrade: boolean;
-  keepAlive: boolean;
-  headLength: number;
+/** The parsed request's properties besides its fields (merged into the class below). */
+export interface ParsedRequestHead extends Facts<RequestHead> {}
+
+/** A request head as the parser returns it; its fields decode lazily (see fields.ts). */
+export class ParsedRequestHead extends ParsedMessageHead implements RequestHead {
+  constructor(fields: FieldSpans, f: Facts<RequestHead>) {
+    super(fields, f);
+    this.method = f.method;
+    this.target = f.target;
+    this.expectContinue = f.expectContinue;
+    this.upgrade = f.upgrade;
+    this.mustClose = f.mustClose;
+  }
 }
 
-/** A response head as the parser returns it; its fields decode lazily (see fields.ts). */
-export class ParsedResponseHead extends ParsedHead implements ResponseHead {
-  status: number;
-  reason: string;
-  interim: boolean;
-  version: string;
-  http11: boolean;
-  bodyKind: BodyKind;
-  contentLength: number;
-  connectionClose: boolean;
-  connectionKeepAlive: boolean;
-  connectionUpgrade: boolean;
-  keepAlive: boolean;
-  headLength: number;
+/** The parsed response's properties besides its fields (merged into the class below). */
+export interface ParsedResponseHead extends Facts<ResponseHead> {}
 
-  constructor(fields: FieldSpans, facts: ResponseFacts) {
-    super(fields);
-    this.status = facts.status;
-    this.reason = facts.reason;
-    this.interim = facts.interim;
-    this.version = facts.version;
-    this.http11 = facts.http11;
-    this.bodyKind = facts.bodyKind;
-    this.contentLength = facts.contentLength;
-    this.connectionClose = facts.connectionClose;
-    this.connectionKeepAlive = facts.connectionKeepAlive;
-    this.connectionUpgrade = facts.connectionUpgrade;
-    this.keepAlive = facts.keepAlive;
-    this.headLength = facts.headLength;
+/** A response head as the parser returns it; its fields decode lazily (see fields.ts). */
+export class ParsedResponseHead extends ParsedMessageHead implements ResponseHead {
+  constructor(fields: FieldSpans, f: Facts<ResponseHead>) {
+    super(fields, f);
+    this.status = f.status;
+    this.reason = f.reason;
+    this.interim = f.interim;
   }
 }
 
