@@ -17,7 +17,7 @@
 
 import type { Balance } from "../../config/types.ts";
 import type { RequestHead } from "../http1/types.ts";
-import { HEX, TCHAR } from "../http1/chars.ts";
+import { CR, HEX, HT, LF, SP, TCHAR } from "../http1/chars.ts";
 import { domainOnlyKey, uriKey, urlParamValue } from "../balance/keys.ts";
 import { getHeaderValues } from "./headers.ts";
 import type { HttpTxn } from "./txn.ts";
@@ -115,10 +115,6 @@ export function peekRequestBody(raw: Uint8Array, req: RequestHead, options: Peek
   return peekChunked(raw, limit);
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
-const SP = 0x20;
-const HT = 0x09;
 /** A chunk size beyond this is treated as bad framing (the forwarding path rejects it). */
 const MAX_CHUNK = 2 ** 40;
 const EMPTY = new Uint8Array(0);

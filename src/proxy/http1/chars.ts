@@ -4,6 +4,17 @@
  * @module
  */
 
+/** Carriage return. */
+export const CR = 0x0d;
+/** Line feed. */
+export const LF = 0x0a;
+/** Space. */
+export const SP = 0x20;
+/** Horizontal tab. */
+export const HT = 0x09;
+/** `:`. */
+export const COLON = 0x3a;
+
 /** 1 for RFC 9110 `tchar` bytes (token characters), 0 otherwise. */
 export const TCHAR: Uint8Array = buildTchar();
 

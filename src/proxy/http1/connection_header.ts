@@ -13,7 +13,7 @@
  */
 
 import { trimLws } from "./head.ts";
-import { equalsLower, writeLatin1 } from "./chars.ts";
+import { CR, equalsLower, LF, SP, writeLatin1 } from "./chars.ts";
 import { ParsedHead } from "./fields.ts";
 import { forwardedVersion, serializeRequestHead, serializeResponseHead } from "./serializer.ts";
 import { allocBytes } from "../bytes.ts";
@@ -180,7 +180,3 @@ export function encodeForwardedResponse(
   parsed.writeFields(out, pos, token);
   return out;
 }
-
-const SP = 0x20;
-const CR = 0x0d;
-const LF = 0x0a;

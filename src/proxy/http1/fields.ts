@@ -15,7 +15,7 @@
  * @module
  */
 
-import { latin1, writeLatin1 } from "./chars.ts";
+import { COLON, CR, latin1, LF, SP, writeLatin1 } from "./chars.ts";
 import type { HeaderList } from "./types.ts";
 
 /** Span flag: the field name holds upper-case letters. */
@@ -24,11 +24,6 @@ export const F_UPPER = 1;
 export const F_CONNECTION = 2;
 /** Numbers per field in a span list: name start, name end, value start, value end, flags. */
 export const SPAN_STRIDE = 5;
-
-const CR = 13;
-const LF = 10;
-const COLON = 58;
-const SP = 32;
 
 /** What the head parser found about the fields of one head (offsets relative to `from`). */
 export interface FieldSpans {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { equalsLower, latin1, TCHAR } from "./chars.ts";
+import { COLON, CR, equalsLower, HT, latin1, LF, SP, TCHAR } from "./chars.ts";
 import { F_CONNECTION, F_UPPER, type FieldSpans, ParsedHead, SPAN_STRIDE } from "./fields.ts";
 import {
   type BodyKind,
@@ -18,12 +18,6 @@ import {
   type RequestHead,
   type ResponseHead,
 } from "./types.ts";
-
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HT = 9;
-const COLON = 58;
 
 /** Where the head lies in a buffer. `base` is message offset 0 (before skipped blank lines),
  * `start` the first byte of the start line, `end` the index just after the final empty line. */
@@ -70,9 +64,12 @@ function word(b: Uint8Array, s: number, e: number): string {
   const c = b[s];
   if (n === 3 && c === 0x47 && b[s + 1] === 0x45 && b[s + 2] === 0x54) return "GET";
   if (n === 2 && c === 0x4f && b[s + 1] === 0x4b) return "OK";
-  if (n === 8 && c === 0x48 && b[s + 5] === 0x31 && b[s + 6] === 0x2e && b[s + 4] === 0x2f) {
-    if (b[s + 7] === 0x31 && versionCode(b, s, e) !== 0) return "HTTP/1.1";
-    if (b[s + 7] === 0x30 && versionCode(b, s, e) !== 0) return "HTTP/1.0";
+  if (
+    n === 8 && c === 0x48 && b[s + 1] === 0x54 && b[s + 2] === 0x54 && b[s + 3] === 0x50 &&
+    b[s + 4] === 0x2f && b[s + 5] === 0x31 && b[s + 6] === 0x2e
+  ) {
+    if (b[s + 7] === 0x31) return "HTTP/1.1";
+    if (b[s + 7] === 0x30) return "HTTP/1.0";
   }
   return latin1(b, s, e);
 }

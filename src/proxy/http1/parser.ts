@@ -21,7 +21,7 @@
  * @module
  */
 
-import { HEX } from "./chars.ts";
+import { CR, HEX, HT, LF, SP } from "./chars.ts";
 import {
   type HeadSpan,
   type ParsedRequestHead,
@@ -43,11 +43,6 @@ import {
   type ParserOptions,
   type ResponseHead,
 } from "./types.ts";
-
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HT = 9;
 
 const enum St {
   Head,
