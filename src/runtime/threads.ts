@@ -28,7 +28,7 @@ import {
   type ProxySnapshot,
   startProxy,
 } from "../proxy/proxy.ts";
-import type { SwitchThreads, ThreadStep } from "../sys/privileges.ts";
+import type { SwitchThreads } from "../sys/privileges.ts";
 
 /** The `name` of proxy worker isolates (main.ts starts the worker loop under it). */
 export const WORKER_NAME = "halb-proxy-thread";
@@ -40,7 +40,7 @@ export type ToWorker =
   | { type: "states"; states: PoolStates }
   | { type: "snapshot" }
   | { type: "stop"; graceMs: number }
-  | { type: "privileges"; step: ThreadStep; keep: number[] };
+  | { type: "privileges"; gate: SharedArrayBuffer; keep: number[] };
 
 /** Messages worker → main. */
 export type FromWorker =
@@ -48,6 +48,7 @@ export type FromWorker =
   | { type: "log"; entry: LogEntry }
   | { type: "snapshot"; snapshot: ProxySnapshot }
   | { type: "stopped" }
+  | { type: "held"; error: string | null }
   | { type: "privileges"; error: string | null };
 
 /** Server states of every backend, by backend name. */
@@ -90,7 +91,9 @@ class ProxyWorker {
         if (m.entry.kind === "traffic") logger.traffic(m.entry.line, m.entry.fields);
         else logger.log(m.entry.level, m.entry.line);
       } else if (m.type === "snapshot") this.snapshot = m.snapshot;
-      if (m.type === "started" || m.type === "stopped" || m.type === "privileges") {
+      if (
+        m.type === "started" || m.type === "stopped" || m.type === "held" || m.type === "privileges"
+      ) {
         this.#waiting.shift()?.(m);
       }
     };
@@ -104,11 +107,17 @@ class ProxyWorker {
     this.worker.postMessage(m);
   }
 
-  /** Sends `m` and waits for the worker's next started/stopped/privileges answer. */
+  /** Sends `m` and waits for the worker's next answer (started, stopped, held, privileges). */
   ask(m: ToWorker): Promise<FromWorker> {
+    const answer = this.next();
+    this.send(m);
+    return answer;
+  }
+
+  /** The answer after those already awaited. */
+  next(): Promise<FromWorker> {
     const { promise, resolve } = Promise.withResolvers<FromWorker>();
     this.#waiting.push(resolve);
-    this.send(m);
     return promise;
   }
 }
@@ -185,14 +194,23 @@ export class ProxyThreads implements SwitchThreads {
   }
 
   /**
-   * Runs a step of the `[global] user` switch on every worker's own thread (capabilities are
-   * per thread; see src/sys/privileges.ts); resolves to the workers' errors.
+   * Has every worker hold through the `[global] user` switch on its own thread (capabilities
+   * are per thread; see src/sys/privileges.ts): `held` once all hold, `done` once all are past
+   * the gate; each resolves to the workers' errors.
    */
-  async switchStep(step: ThreadStep, keep: readonly number[]): Promise<string[]> {
-    const answers = await Promise.all(
-      this.#workers.map((w) => w.ask({ type: "privileges", step, keep: [...keep] })),
-    );
-    return answers.flatMap((a) => a.type === "privileges" && a.error !== null ? [a.error] : []);
+  hold(
+    gate: SharedArrayBuffer,
+    keep: readonly number[],
+  ): { held: Promise<string[]>; done: Promise<string[]> } {
+    const asked = this.#workers.map((w) => ({
+      held: w.ask({ type: "privileges", gate, keep: [...keep] }),
+      done: w.next(),
+    }));
+    const errors = async (answers: Promise<FromWorker>[]) =>
+      (await Promise.all(answers)).flatMap((a) =>
+        (a.type === "held" || a.type === "privileges") && a.error !== null ? [a.error] : []
+      );
+    return { held: errors(asked.map((a) => a.held)), done: errors(asked.map((a) => a.done)) };
   }
 
   /** Stops every worker gracefully and ends them. */

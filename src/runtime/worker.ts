@@ -8,7 +8,7 @@
 import type { Logger } from "../log/logger.ts";
 import { type Proxy, startProxy } from "../proxy/proxy.ts";
 import type { FromWorker, PoolStates, ToWorker } from "./threads.ts";
-import { threadSwitchStep } from "../sys/privileges.ts";
+import { holdThroughSwitch } from "../sys/privileges.ts";
 import { setReactorErrorHandler } from "../sys/reactor.ts";
 
 /** The worker's global scope, as much of it as this loop uses. */
@@ -79,7 +79,14 @@ export function runWorker(): void {
         if (current !== null) post({ type: "snapshot", snapshot: current.snapshot() });
         return;
       case "privileges":
-        post({ type: "privileges", error: threadSwitchStep(m.step, m.keep) });
+        post({
+          type: "privileges",
+          error: holdThroughSwitch({
+            gate: new Int32Array(m.gate),
+            keep: m.keep,
+            held: (error) => post({ type: "held", error }),
+          }),
+        });
         return;
       case "stop":
         await current?.stop({ graceMs: m.graceMs });

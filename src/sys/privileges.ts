@@ -14,8 +14,11 @@
  * VRRP, netlink and the main proxy's listeners. Proxy worker isolates (`nbthread`) already run
  * then and cannot simply be started later: their SO_REUSEPORT sockets must be opened by the
  * same uid as the main isolate's (the kernel refuses a nobody socket in a group that root
- * opened). So each takes part in the switch on its own thread ({@linkcode threadSwitchStep}:
- * keep-caps before, `capset` after) and can still bind new privileged ports on reload.
+ * opened). So each takes part in the switch on its own thread ({@linkcode holdThroughSwitch}:
+ * keep-caps before, `capset` after) and can still bind new privileged ports on reload. Between
+ * the two such a thread is blocked: a thread it started in that window (a nested Worker, a
+ * blocking-pool thread) would inherit keep-caps and full root capabilities, and come out of the
+ * uid change still permitted every capability.
  *
  * @module
  */
@@ -245,7 +248,7 @@ function restrictThread(keep: readonly number[]): KeptCapabilities {
   const mask = maskOf(result.kept);
   const sets = { effective: mask, permitted: mask, inheritable: before.inheritable };
   if (c.capset(capHeader(), encodeCapData(sets)) < 0) throw sysError("capset");
-  if (c.prctl(PR_SET_KEEPCAPS, 0n, 0n, 0n, 0n) < 0) throw sysError("prctl(PR_SET_KEEPCAPS, 0)");
+  clearKeepCaps();
   return result;
 }
 
@@ -268,6 +271,12 @@ function setKeepCaps(): void {
   }
 }
 
+function clearKeepCaps(): void {
+  if (libc().prctl(PR_SET_KEEPCAPS, 0n, 0n, 0n, 0n) < 0) {
+    throw sysError("prctl(PR_SET_KEEPCAPS, 0)");
+  }
+}
+
 /** Options for {@linkcode dropPrivileges}. */
 export interface DropOptions {
   /** The user to become; null keeps the uid (and every capability): only the group changes. */
@@ -282,8 +291,7 @@ export interface DropOptions {
  * Switches the process to `uid`/`gid` with no supplementary groups, keeping the `keep`
  * capabilities permitted and effective on the calling thread (those it holds: the others are
  * reported missing); inheritable stays as it was. Other threads that exist lose every
- * capability unless they ran {@linkcode threadSwitchStep} "prepare" before and "restrict"
- * after. Throws a `SysError` naming the failed call; a failure after `setgid` leaves the
+ * capability unless they hold through the switch ({@linkcode holdThroughSwitch}). Throws a `SysError` naming the failed call; a failure after `setgid` leaves the
  * process half-switched, so callers must exit.
  */
 export function dropPrivileges(options: DropOptions): KeptCapabilities {
@@ -299,28 +307,78 @@ export function dropPrivileges(options: DropOptions): KeptCapabilities {
   return restrictThread(options.keep);
 }
 
-/** What another thread runs around the switch (see {@linkcode threadSwitchStep}). */
-export type ThreadStep = "prepare" | "restrict";
+/** Gate values: {@linkcode holdThroughSwitch} waits while the gate is closed. */
+const GATE_CLOSED = 0;
+const GATE_SWITCHED = 1;
+const GATE_ABORTED = 2;
+
+/** How long a held thread waits for the switch before it gives up (and keeps nothing). */
+const HOLD_TIMEOUT_MS = 10_000;
+
+/** Options for {@linkcode holdThroughSwitch}. */
+export interface HoldOptions {
+  /** One Int32 on a SharedArrayBuffer that the switching thread opens (see {@linkcode switchUser}). */
+  gate: Int32Array;
+  /** Capability numbers to keep permitted and effective. */
+  keep: readonly number[];
+  /** Called once keep-caps is set (null) or failed (the error), right before blocking. */
+  held(error: string | null): void;
+  /** Default 10 s. */
+  timeoutMs?: number;
+}
 
 /**
- * Run on another thread that must keep capabilities (a proxy worker isolate): "prepare" before
- * the switch sets keep-caps on it, so the uid change leaves its permitted set; "restrict" after
- * it narrows that set to `keep` and makes it effective. Returns null, or the error text.
+ * Run on another thread that must keep capabilities (a proxy worker isolate) while the main
+ * thread switches users: sets keep-caps, reports `held`, then blocks this thread until the
+ * gate opens. Once the switch is done it narrows the kept permitted set to `keep` and makes it
+ * effective; if the switch was aborted, or did not come in time, it turns keep-caps off again
+ * (a later uid change then leaves the thread nothing). The thread runs no JavaScript while it
+ * holds, so it starts no thread that would inherit keep-caps. Returns null, or the error text.
  */
-export function threadSwitchStep(step: ThreadStep, keep: readonly number[]): string | null {
+export function holdThroughSwitch(options: HoldOptions): string | null {
   try {
-    if (step === "prepare") setKeepCaps();
-    else restrictThread(keep);
-    return null;
+    setKeepCaps();
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    const error = errorText(e);
+    options.held(error);
+    return error;
   }
+  options.held(null);
+  const timeoutMs = options.timeoutMs ?? HOLD_TIMEOUT_MS;
+  Atomics.wait(options.gate, 0, GATE_CLOSED, timeoutMs);
+  const gate = Atomics.load(options.gate, 0);
+  try {
+    if (gate === GATE_SWITCHED) {
+      restrictThread(options.keep);
+      return null;
+    }
+    clearKeepCaps();
+    return gate === GATE_CLOSED ? `the user switch did not come within ${timeoutMs} ms` : null;
+  } catch (e) {
+    return errorText(e);
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function openGate(gate: Int32Array, value: number): void {
+  Atomics.store(gate, 0, value);
+  Atomics.notify(gate, 0);
 }
 
 /** The other threads that must keep the capabilities (the proxy worker isolates). */
 export interface SwitchThreads {
-  /** Runs {@linkcode threadSwitchStep} on each of them; resolves to their errors. */
-  switchStep(step: ThreadStep, keep: readonly number[]): Promise<string[]>;
+  /**
+   * Has each of them run {@linkcode holdThroughSwitch} on `gate`: `held` resolves to their
+   * errors once every one holds (or failed to), `done` to their errors once they are past
+   * the gate.
+   */
+  hold(
+    gate: SharedArrayBuffer,
+    keep: readonly number[],
+  ): { held: PromiseLike<string[]>; done: PromiseLike<string[]> };
 }
 
 /** Options for {@linkcode switchUser}. */
@@ -368,9 +426,13 @@ export async function switchUser(
   const drop = options.drop ?? dropPrivileges;
   const keep = KEPT_CAPABILITIES;
   try {
-    if (identity.uid !== null) await stepThreads(threads, "prepare", keep);
-    const { kept, missing } = drop({ uid: identity.uid, gid: identity.gid, keep });
-    if (identity.uid !== null) await stepThreads(threads, "restrict", keep);
+    const { kept, missing } = identity.uid === null || threads === null
+      ? drop({ uid: identity.uid, gid: identity.gid, keep })
+      : await dropHolding(
+        threads,
+        keep,
+        () => drop({ uid: identity.uid, gid: identity.gid, keep }),
+      );
     if (identity.user === null) {
       options.logger.log("info", `running as group ${identity.group}, keeping every capability`);
       return null;
@@ -389,11 +451,29 @@ export async function switchUser(
   }
 }
 
-async function stepThreads(
-  threads: SwitchThreads | null,
-  step: ThreadStep,
+/**
+ * Runs `drop` while every worker thread holds through it (see {@linkcode holdThroughSwitch}):
+ * the gate opens "switched" after it, or "aborted" when a thread or the drop failed.
+ */
+async function dropHolding(
+  threads: SwitchThreads,
   keep: readonly number[],
-): Promise<void> {
-  const errors = threads === null ? [] : await threads.switchStep(step, keep);
-  if (errors.length > 0) throw new Error(`proxy thread ${step}: ${errors.join("; ")}`);
+  drop: () => KeptCapabilities,
+): Promise<KeptCapabilities> {
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const hold = threads.hold(gate.buffer as SharedArrayBuffer, keep);
+  const held = await hold.held;
+  let result: KeptCapabilities;
+  try {
+    if (held.length > 0) throw new Error(`proxy thread prepare: ${held.join("; ")}`);
+    result = drop();
+  } catch (e) {
+    openGate(gate, GATE_ABORTED);
+    await hold.done;
+    throw e;
+  }
+  openGate(gate, GATE_SWITCHED);
+  const done = await hold.done;
+  if (done.length > 0) throw new Error(`proxy thread restrict: ${done.join("; ")}`);
+  return result;
 }

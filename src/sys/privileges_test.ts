@@ -6,6 +6,7 @@ import {
   decodeCapData,
   type DropOptions,
   encodeCapData,
+  holdThroughSwitch,
   type Identity,
   KEPT_CAPABILITIES,
   parseGroup,
@@ -14,8 +15,10 @@ import {
   resolveIdentity,
   switchUser,
   threadCapabilities,
-  type ThreadStep,
 } from "./privileges.ts";
+import { libc } from "./libc.ts";
+
+const PR_GET_KEEPCAPS = 7;
 
 const PASSWD = `root:x:0:0:root:/root:/bin/bash
 # a comment line
@@ -154,14 +157,21 @@ Deno.test("threadCapabilities (capget) agrees with /proc/thread-self/status", ()
 /** A switchUser harness: records the calls made, in order, and the log lines. */
 function harness(
   current: { uid: number; gid: number },
-  opts: { kept?: number[]; dropError?: Error; threadError?: ThreadStep } = {},
+  opts: { kept?: number[]; dropError?: Error; threadError?: "held" | "done" } = {},
 ) {
   const calls: string[] = [];
   const sink = memorySink();
   const threads = {
-    switchStep(step: ThreadStep, keep: readonly number[]): Promise<string[]> {
-      calls.push(`${step} ${keep.join(",")}`);
-      return Promise.resolve(step === opts.threadError ? ["capset: EPERM"] : []);
+    hold(gate: SharedArrayBuffer, keep: readonly number[]) {
+      calls.push(`hold ${keep.join(",")}`);
+      const answer = (step: "held" | "done"): PromiseLike<string[]> => ({
+        // Read when awaited: the gate as the worker would find it then.
+        then(resolve) {
+          calls.push(`${step}: gate ${Atomics.load(new Int32Array(gate), 0)}`);
+          return Promise.resolve(step === opts.threadError ? ["capset: EPERM"] : []).then(resolve);
+        },
+      });
+      return { held: answer("held"), done: answer("done") };
     },
   };
   const options = {
@@ -180,10 +190,15 @@ function harness(
   return { calls, options, lines };
 }
 
-Deno.test("switchUser as root: workers prepare, the process drops, workers restrict; one line", async () => {
+Deno.test("switchUser as root: workers hold, the process drops, the gate opens; one line", async () => {
   const h = harness({ uid: 0, gid: 0 });
   assert.equal(await switchUser({ user: "halb", group: "web" }, h.options), null);
-  assert.deepEqual(h.calls, ["prepare 12,13,10", "drop 998:33 keep 12,13,10", "restrict 12,13,10"]);
+  assert.deepEqual(h.calls, [
+    "hold 12,13,10",
+    "held: gate 0",
+    "drop 998:33 keep 12,13,10",
+    "done: gate 1",
+  ]);
   assert.deepEqual(h.lines(), [
     "info: running as halb:web, keeping CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE",
   ]);
@@ -192,7 +207,7 @@ Deno.test("switchUser as root: workers prepare, the process drops, workers restr
 Deno.test("switchUser as root: capabilities not held at start are named", async () => {
   const h = harness({ uid: 0, gid: 0 }, { kept: [13] });
   assert.equal(await switchUser({ user: "halb", group: null }, h.options), null);
-  assert.deepEqual(h.calls[1], "drop 998:997 keep 12,13,10");
+  assert.deepEqual(h.calls[2], "drop 998:997 keep 12,13,10");
   assert.deepEqual(h.lines(), [
     "info: running as halb:halb, keeping CAP_NET_RAW",
     "warning: CAP_NET_ADMIN CAP_NET_BIND_SERVICE not kept: halb did not hold it at start",
@@ -235,13 +250,13 @@ Deno.test("switchUser errors: not root, unknown names, failed calls", async () =
     [
       { uid: 0, gid: 0 },
       "halb",
-      { threadError: "prepare" },
+      { threadError: "held" },
       "cannot switch to halb:halb: proxy thread prepare: capset: EPERM",
     ],
     [
       { uid: 0, gid: 0 },
       "halb",
-      { threadError: "restrict" },
+      { threadError: "done" },
       "cannot switch to halb:halb: proxy thread restrict: capset: EPERM",
     ],
   ];
@@ -252,10 +267,42 @@ Deno.test("switchUser errors: not root, unknown names, failed calls", async () =
   }
 });
 
+Deno.test("switchUser: a failed hold or drop opens the gate as aborted, and nothing drops after a failed hold", async () => {
+  const failedHold = harness({ uid: 0, gid: 0 }, { threadError: "held" });
+  await switchUser({ user: "halb", group: null }, failedHold.options);
+  assert.deepEqual(failedHold.calls, ["hold 12,13,10", "held: gate 0", "done: gate 2"]);
+  const failedDrop = harness({ uid: 0, gid: 0 }, { dropError: new Error("setuid: EPERM") });
+  await switchUser({ user: "halb", group: null }, failedDrop.options);
+  assert.deepEqual(failedDrop.calls, [
+    "hold 12,13,10",
+    "held: gate 0",
+    "drop 998:997 keep 12,13,10",
+    "done: gate 2",
+  ]);
+});
+
+Deno.test("holdThroughSwitch: an aborted or absent switch turns keep-caps off and keeps nothing", () => {
+  const keepCaps = () => libc().prctl(PR_GET_KEEPCAPS, 0n, 0n, 0n, 0n);
+  const held: (string | null)[] = [];
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.store(gate, 0, 2);
+  const before = threadCapabilities();
+  assert.equal(holdThroughSwitch({ gate, keep: [], held: (e) => held.push(e) }), null);
+  assert.equal(keepCaps(), 0);
+  Atomics.store(gate, 0, 0);
+  assert.equal(
+    holdThroughSwitch({ gate, keep: [], held: (e) => held.push(e), timeoutMs: 20 }),
+    "the user switch did not come within 20 ms",
+  );
+  assert.equal(keepCaps(), 0);
+  assert.deepEqual(held, [null, null]);
+  assert.deepEqual(threadCapabilities(), before);
+});
+
 const isRoot = Deno.uid() === 0;
 
 Deno.test({
-  name: "dropPrivileges (child process): nobody, caps kept on the caller and prepared workers only",
+  name: "switchUser (child process): nobody, caps kept on the caller and holding workers only",
   ignore: !isRoot,
   async fn() {
     const script = new URL("./testdata/privileges_child.ts", import.meta.url).pathname;
@@ -267,17 +314,20 @@ Deno.test({
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
       before: { prepared: "bound" },
-      prepare: null,
-      restrict: null,
-      dropped: { kept: [12, 13, 10], missing: [] },
+      steps: [[12, 13, 10]],
+      switched: null,
+      log: ["running as nobody:nogroup, keeping CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE"],
       uid: 65534,
       gid: 65534,
       groups: "",
       main: "3400/3400",
       mainBind: "bound",
       prepared: ["3400/3400", "bound"],
+      nested: "3400/3400",
       bystander: ["0/0", "PermissionDenied"],
       late: ["3400/3400", "bound"],
+      // No thread holds more than the kept set: not even one the holding worker started.
+      threads: ["0/0", "3400/3400"],
     });
   },
 });

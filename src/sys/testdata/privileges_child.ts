@@ -1,22 +1,29 @@
 /**
  * Child process of privileges_test.ts (run as root): switches to nobody keeping the network
- * capabilities, with one worker isolate that takes part in the switch ("prepare" before,
- * "restrict" after), one that does not, and one started afterwards; prints what each thread
- * holds and whether each worker can still bind a privileged port, as JSON.
+ * capabilities through `switchUser`, with one worker isolate that holds through the switch, one
+ * that does not, and one started afterwards; prints what each thread holds and whether each
+ * worker can still bind a privileged port, as JSON. The holding worker tries to start a nested
+ * worker while the switch is under way; every thread of the process must end up with the kept
+ * set or with nothing.
  *
  * @module
  */
 import {
-  dropPrivileges,
+  holdThroughSwitch,
   KEPT_CAPABILITIES,
+  switchUser,
   threadCapabilities,
-  type ThreadStep,
-  threadSwitchStep,
 } from "../privileges.ts";
+import { createLogger, memorySink } from "../../log/logger.ts";
 
 const WORKER = "privileges-child-worker";
+const NESTED = "privileges-child-nested";
 
-type Order = { op: "step"; step: ThreadStep } | { op: "bind" } | { op: "caps" };
+type Order =
+  | { op: "hold"; gate: SharedArrayBuffer }
+  | { op: "bind" }
+  | { op: "caps" }
+  | { op: "nested" };
 
 /** Binds the first free port of 600..1023 on loopback: "bound", or the error that stopped it. */
 function bindPrivileged(): string {
@@ -37,44 +44,101 @@ function hex(caps: { effective: bigint; permitted: bigint }): string {
   return `${caps.effective.toString(16)}/${caps.permitted.toString(16)}`;
 }
 
-if ((globalThis as { name?: string }).name === WORKER) {
+/** Distinct "effective/permitted" pairs over every thread of this process. */
+function processCapabilities(): string[] {
+  const seen = new Set<string>();
+  for (const task of Deno.readDirSync("/proc/self/task")) {
+    const status = Deno.readTextFileSync(`/proc/self/task/${task.name}/status`);
+    const mask = (key: string) =>
+      BigInt(`0x${new RegExp(`^${key}:\\s*([0-9a-f]+)$`, "m").exec(status)![1]}`).toString(16);
+    seen.add(`${mask("CapEff")}/${mask("CapPrm")}`);
+  }
+  return [...seen].sort();
+}
+
+const role = (globalThis as { name?: string }).name;
+if (role === NESTED) {
+  (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(
+    hex(threadCapabilities()),
+  );
+} else if (role === WORKER) {
   const scope = globalThis as unknown as {
     postMessage(m: unknown): void;
     onmessage: ((e: MessageEvent<Order>) => void) | null;
   };
+  let nested: Promise<MessageEvent<string>> | null = null;
   scope.onmessage = (e) => {
     const m = e.data;
-    if (m.op === "step") scope.postMessage(threadSwitchStep(m.step, KEPT_CAPABILITIES));
-    else if (m.op === "bind") scope.postMessage(bindPrivileged());
-    else scope.postMessage(hex(threadCapabilities()));
+    if (m.op === "hold") {
+      // Would start a thread inside the switch if the worker ran JavaScript while it holds.
+      setTimeout(() => {
+        const w = new Worker(import.meta.url, { type: "module", name: NESTED });
+        nested = new Promise((resolve) => w.onmessage = resolve);
+      }, 0);
+      const held = (error: string | null) => scope.postMessage({ held: error });
+      const gate = new Int32Array(m.gate);
+      scope.postMessage({ done: holdThroughSwitch({ gate, keep: KEPT_CAPABILITIES, held }) });
+    } else if (m.op === "bind") scope.postMessage(bindPrivileged());
+    else if (m.op === "caps") scope.postMessage(hex(threadCapabilities()));
+    else if (nested === null) scope.postMessage("no nested worker");
+    else nested.then((e) => scope.postMessage(e.data));
   };
 } else {
   const spawn = () => new Worker(import.meta.url, { type: "module", name: WORKER });
-  const ask = (w: Worker, m: Order) =>
+  const answers = new Map<Worker, ((m: unknown) => void)[]>();
+  const next = (w: Worker) =>
     new Promise<unknown>((resolve) => {
-      w.onmessage = (e) => resolve(e.data);
-      w.postMessage(m);
+      if (!answers.has(w)) {
+        answers.set(w, []);
+        w.onmessage = (e) => answers.get(w)!.shift()?.(e.data);
+      }
+      answers.get(w)!.push(resolve);
     });
+  const ask = (w: Worker, m: Order) => {
+    const answer = next(w);
+    w.postMessage(m);
+    return answer;
+  };
   const prepared = spawn();
   const bystander = spawn();
   const before = { prepared: await ask(prepared, { op: "bind" }) };
-  const prepare = await ask(prepared, { op: "step", step: "prepare" });
-  const dropped = dropPrivileges({ uid: 65534, gid: 65534, keep: KEPT_CAPABILITIES });
-  const restrict = await ask(prepared, { op: "step", step: "restrict" });
+  const steps: unknown[] = [];
+  const sink = memorySink();
+  const switched = await switchUser({ user: "nobody", group: "nogroup" }, {
+    logger: createLogger({ sink, level: "debug" }),
+    threads: {
+      hold(gate, keep) {
+        steps.push(keep);
+        const held = ask(prepared, { op: "hold", gate });
+        const done = next(prepared);
+        const errors = (answer: unknown) => {
+          const error = Object.values(answer as Record<string, string | null>)[0];
+          return error === null ? [] : [error];
+        };
+        // A wide window between "held" and the switch: the worker must not run in it.
+        const wide = held.then((a) =>
+          new Promise<string[]>((resolve) => setTimeout(() => resolve(errors(a)), 100))
+        );
+        return { held: wide, done: done.then(errors) };
+      },
+    },
+  });
   const late = spawn();
   console.log(JSON.stringify({
     before,
-    prepare,
-    restrict,
-    dropped,
+    steps,
+    switched,
+    log: sink.lines.map((l) => l.line),
     uid: Deno.uid(),
     gid: Deno.gid(),
     groups: /^Groups:[ \t]*(.*)$/m.exec(Deno.readTextFileSync("/proc/thread-self/status"))?.[1],
     main: hex(threadCapabilities()),
     mainBind: bindPrivileged(),
     prepared: [await ask(prepared, { op: "caps" }), await ask(prepared, { op: "bind" })],
+    nested: await ask(prepared, { op: "nested" }),
     bystander: [await ask(bystander, { op: "caps" }), await ask(bystander, { op: "bind" })],
     late: [await ask(late, { op: "caps" }), await ask(late, { op: "bind" })],
+    threads: processCapabilities(),
   }));
   Deno.exit(0);
 }
