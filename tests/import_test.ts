@@ -159,6 +159,12 @@ Deno.test("unsupported fetches are taken out with a located warning", () => {
   assert.ok(!r.toml.includes("date()"));
 });
 
+Deno.test("del-header -m becomes name_match", () => {
+  const r = importCorpus("06_http_routing");
+  assert.match(r.toml, /\{ action = "del-header", name = "\^x-aspnet", name_match = "reg" \}/);
+  assert.match(r.toml, /\{ action = "del-header", name = "Proxy" \}/);
+});
+
 Deno.test("LVS virtual_server gives one warning for the whole block", () => {
   const r = importCorpus("10_keepalived_sample");
   const vs = r.warnings.filter((w) => w.directive === "virtual_server" || w.src.line > 36);

@@ -20,6 +20,7 @@ import type {
   HttpRequestRule,
   HttpResponseRule,
   LogFormat,
+  NameMatch,
   RedirectRule,
 } from "./types.ts";
 
@@ -152,7 +153,7 @@ interface ActionKeys {
 const REQUEST_ACTIONS: Readonly<Record<HttpRequestRule["action"], ActionKeys>> = {
   "set-header": { keys: ["name", "value"], required: ["name", "value"] },
   "add-header": { keys: ["name", "value"], required: ["name", "value"] },
-  "del-header": { keys: ["name"], required: ["name"] },
+  "del-header": { keys: ["name", "name_match"], required: ["name"] },
   "replace-header": { keys: ["name", "match", "replace"], required: ["name", "match", "replace"] },
   "replace-value": { keys: ["name", "match", "replace"], required: ["name", "match", "replace"] },
   "set-path": { keys: ["value"], required: ["value"] },
@@ -212,7 +213,9 @@ function checkAction<A extends string>(
       ok = false;
     }
   }
-  if (t.has("name") && !HEADER_NAME.test(t.text("name"))) {
+  if (t.has("name") && t.optText("name_match") === "reg") {
+    ok = checkRegex(t, "name") && ok;
+  } else if (t.has("name") && !HEADER_NAME.test(t.text("name"))) {
     t.error("name", `invalid header name "${t.text("name")}"`);
     ok = false;
   }
@@ -220,15 +223,18 @@ function checkAction<A extends string>(
     t.error("var", `invalid variable "${t.text("var")}" (write scope.name, e.g. txn.path)`);
     ok = false;
   }
-  if (t.has("match")) {
-    try {
-      new RegExp(t.text("match"));
-    } catch (e) {
-      t.error("match", `invalid regular expression: ${regexReason(e)}`);
-      ok = false;
-    }
-  }
+  if (t.has("match")) ok = checkRegex(t, "match") && ok;
   return ok ? action : null;
+}
+
+function checkRegex(t: Table, key: string): boolean {
+  try {
+    new RegExp(t.text(key));
+    return true;
+  } catch (e) {
+    t.error(key, `invalid regular expression: ${regexReason(e)}`);
+    return false;
+  }
 }
 
 function setVarExpr(t: Table): LogFormat {
@@ -262,7 +268,7 @@ export function compileRequestRule(t: Table, acls: AclTable): HttpRequestRule | 
     case "add-header":
       return { action, name: t.text("name"), value: logFormat(t, "value"), cond };
     case "del-header":
-      return { action, name: t.text("name"), cond };
+      return { action, name: t.text("name"), nameMatch: t.text("name_match") as NameMatch, cond };
     case "replace-header":
     case "replace-value":
       return {
@@ -308,7 +314,7 @@ export function compileResponseRule(t: Table, acls: AclTable): HttpResponseRule 
     case "add-header":
       return { action, name: t.text("name"), value: logFormat(t, "value"), cond };
     case "del-header":
-      return { action, name: t.text("name"), cond };
+      return { action, name: t.text("name"), nameMatch: t.text("name_match") as NameMatch, cond };
     case "replace-header":
       return {
         action,

@@ -155,6 +155,14 @@ const HTTP_RULES = {
 const RULE_KEYS = {
   action: { kind: "string", required: true, doc: "the action" },
   name: { kind: "string", doc: "header name" },
+  name_match: {
+    kind: "string",
+    values: ["str", "beg", "end", "sub", "reg"],
+    default: "str",
+    doc: "del-header: how `name` matches header names (HAProxy's -m): the whole name, its " +
+      "beginning, end, a part (all ignoring case), or a regular expression tested on the " +
+      "lower-cased name",
+  },
   value: { kind: "string", doc: "value (with %[fetch] expressions)" },
   match: { kind: "string", doc: "regular expression (replace-header/replace-value)" },
   replace: { kind: "string", doc: "replacement (with \\1 and %[fetch])" },

@@ -164,6 +164,12 @@ export interface RedirectRule {
   readonly cond: Condition | null;
 }
 
+/**
+ * How del-header's `name` matches header names (HAProxy's `-m`): `str`, `beg`, `end`, `sub`
+ * ignore case; `reg` is a regular expression tested on the lower-cased name.
+ */
+export type NameMatch = "str" | "beg" | "end" | "sub" | "reg";
+
 /** `http_request` actions. */
 export type HttpRequestRule =
   & { readonly cond: Condition | null }
@@ -173,7 +179,7 @@ export type HttpRequestRule =
       readonly name: string;
       readonly value: LogFormat;
     }
-    | { readonly action: "del-header"; readonly name: string }
+    | { readonly action: "del-header"; readonly name: string; readonly nameMatch: NameMatch }
     | {
       readonly action: "replace-header" | "replace-value";
       readonly name: string;
@@ -201,7 +207,7 @@ export type HttpResponseRule =
       readonly name: string;
       readonly value: LogFormat;
     }
-    | { readonly action: "del-header"; readonly name: string }
+    | { readonly action: "del-header"; readonly name: string; readonly nameMatch: NameMatch }
     | {
       readonly action: "replace-header";
       readonly name: string;

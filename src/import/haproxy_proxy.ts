@@ -483,9 +483,15 @@ function httpRule(words: readonly Word[], request: boolean): Record<string, Valu
     case "set-header":
     case "add-header":
       return need(2) ?? { action, name: w[1], value: w[2], ...cond };
-    case "del-header":
-      if (w.length > 2) return `halb has no del-header option "${w[2]}"`;
-      return need(1) ?? { action, name: w[1], ...cond };
+    case "del-header": {
+      const meth = w[2] === "-m" ? w[3] ?? "" : null;
+      if (meth !== null && !["str", "beg", "end", "sub", "reg"].includes(meth)) {
+        return `halb has no del-header match method "-m ${meth}"`;
+      }
+      if (w.length > (meth === null ? 2 : 4)) return `halb has no del-header option "${w.at(-1)}"`;
+      const named = need(1) ?? { action, name: w[1], ...cond };
+      return meth === null || typeof named === "string" ? named : { ...named, name_match: meth };
+    }
     case "replace-header":
     case "replace-value":
       return need(3) ?? { action, name: w[1], match: w[2], replace: w[3], ...cond };

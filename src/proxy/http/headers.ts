@@ -81,9 +81,14 @@ export function addHeader(head: MessageHead, name: string, value: string): void 
 /** Removes every header named `name` (any case); returns how many were removed. */
 export function delHeader(head: MessageHead, name: string): number {
   const lower = name.toLowerCase();
+  return delHeadersWhere(head, (n) => n === lower);
+}
+
+/** Removes every header whose lower-cased name passes `test`; returns how many. */
+export function delHeadersWhere(head: MessageHead, test: (lowerName: string) => boolean): number {
   let removed = 0;
   for (let i = head.lowerNames.length - 1; i >= 0; i--) {
-    if (head.lowerNames[i] === lower) {
+    if (test(head.lowerNames[i])) {
       head.headers.splice(i, 1);
       head.lowerNames.splice(i, 1);
       removed++;

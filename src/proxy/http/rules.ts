@@ -18,6 +18,7 @@ import type {
   HttpRequestRule,
   HttpResponseRule,
   LogFormat,
+  NameMatch,
   RedirectRule,
 } from "../../config/types.ts";
 import { errorResponse } from "../http1/errors.ts";
@@ -26,7 +27,7 @@ import { condMatches } from "./acl.ts";
 import { fetchSample, sampleText, type Side } from "./fetch.ts";
 import {
   addHeader,
-  delHeader,
+  delHeadersWhere,
   encodeLatin1,
   replaceHeaderAt,
   setHeader,
@@ -74,6 +75,43 @@ function ruleRegex(rule: { readonly match: string }): RegExp {
     regexCache.set(rule, r);
   }
   return r;
+}
+
+const nameTests = new WeakMap<object, (lowerName: string) => boolean>();
+
+/**
+ * del-header: removes the headers whose name matches as HAProxy's `-m` does. HAProxy compares
+ * against the names as it stores them, lower-cased: `str`/`beg`/`end`/`sub` ignore case, a
+ * `reg` pattern with capitals matches nothing.
+ */
+function delHeaderRule(
+  head: MessageHead,
+  rule: { readonly name: string; readonly nameMatch: NameMatch },
+): void {
+  let test = nameTests.get(rule);
+  if (test === undefined) {
+    test = nameTest(rule.name, rule.nameMatch);
+    nameTests.set(rule, test);
+  }
+  delHeadersWhere(head, test);
+}
+
+function nameTest(name: string, how: NameMatch): (lowerName: string) => boolean {
+  const lower = name.toLowerCase();
+  switch (how) {
+    case "str":
+      return (n) => n === lower;
+    case "beg":
+      return (n) => n.startsWith(lower);
+    case "end":
+      return (n) => n.endsWith(lower);
+    case "sub":
+      return (n) => n.includes(lower);
+    case "reg": {
+      const re = new RegExp(name);
+      return (n) => re.test(n);
+    }
+  }
 }
 
 /** HAProxy's exp_replace: `\0`..`\9` become the match's groups, the rest is literal. */
@@ -262,7 +300,7 @@ export function applyRequestRules(
         addHeader(req, rule.name, renderFormat(rule.value, txn, { side }));
         break;
       case "del-header":
-        delHeader(req, rule.name);
+        delHeaderRule(req, rule);
         break;
       case "replace-header":
       case "replace-value":
@@ -318,7 +356,7 @@ export function applyResponseRules(
         addHeader(res, rule.name, renderFormat(rule.value, txn, { side }));
         break;
       case "del-header":
-        delHeader(res, rule.name);
+        delHeaderRule(res, rule);
         break;
       case "replace-header":
         replaceHeader(res, rule, renderFormat(rule.replace, txn, { side }), false);

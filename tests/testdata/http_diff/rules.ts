@@ -65,6 +65,50 @@ export const RULES: Scenario[] = [
     }],
   ),
   oneBackend(
+    "del_header_match_methods",
+    "del-header -m str|beg|end|sub|reg on requests and responses (names compared as HAProxy " +
+      "stores them: lower-cased; str/beg/end/sub ignore case, reg does not)",
+    {
+      halb: `http_request = [
+  { action = "del-header", name = "X-Trace-", name_match = "beg" },
+  { action = "del-header", name = "-Secret", name_match = "end" },
+  { action = "del-header", name = "debug", name_match = "sub" },
+  { action = "del-header", name = "^x-[0-9]+$", name_match = "reg" },
+  { action = "del-header", name = "^X-Upper", name_match = "reg" },
+  { action = "del-header", name = "X-Exact", name_match = "str" },
+]
+http_response = [
+  { action = "del-header", name = "x-origin", name_match = "beg" },
+  { action = "del-header", name = "^serv", name_match = "reg" },
+]`,
+      haproxy: `  http-request del-header X-Trace- -m beg
+  http-request del-header -Secret -m end
+  http-request del-header debug -m sub
+  http-request del-header ^x-[0-9]+$ -m reg
+  http-request del-header ^X-Upper -m reg
+  http-request del-header X-Exact -m str
+  http-response del-header x-origin -m beg
+  http-response del-header ^serv -m reg`,
+    },
+    [{
+      send: [
+        get("/?hdr=Server:o&hdr=Served:o&hdr=Reserved:keep&hdr=X-Origin-Extra:o", [
+          ["X-Trace-Id", "1"],
+          ["x-trace-span", "2"],
+          ["X-Tracer", "keep"],
+          ["Api-Secret", "3"],
+          ["Api-Secrets", "keep"],
+          ["X-DEBUG-Mode", "4"],
+          ["X-42", "5"],
+          ["X-4a", "keep"],
+          ["X-Upper", "kept: HAProxy compares lower-case names"],
+          ["x-exact", "6"],
+          ["X-Exactly", "keep"],
+        ]),
+      ],
+    }],
+  ),
+  oneBackend(
     "req_replace_header_value",
     "replace-header (whole value, back-references) and replace-value (each list element)",
     {
