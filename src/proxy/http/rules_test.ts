@@ -6,6 +6,7 @@ import type {
   HttpRequestRule,
   HttpResponseRule,
   LogFormat,
+  NameMatch,
 } from "../../config/types.ts";
 import {
   applyRequestRules,
@@ -42,7 +43,7 @@ Deno.test("request header actions (values observed on haproxy 2.6.12)", () => {
     { action: "replace-value", name: "X-V", match: "^a(.*)$", replace: fmt("A\\1"), cond: null },
     { action: "replace-header", name: "X-H", match: "^a(.*)$", replace: fmt("A\\1"), cond: null },
     { action: "set-header", name: "x-a", value: fmt("%[hdr(x-a)]-%[hdr(x-a)]"), cond: null },
-    { action: "del-header", name: "X-DEL", cond: null },
+    { action: "del-header", name: "X-DEL", nameMatch: "str", cond: null },
     { action: "set-header", name: "X-Empty", value: fmt("a%[hdr(nothere)]b"), cond: null },
     { action: "add-header", name: "X-Skip", value: fmt("no"), cond: cond("{ path /y }") },
   ];
@@ -54,6 +55,27 @@ Deno.test("request header actions (values observed on haproxy 2.6.12)", () => {
     ["X-Empty", "ab"],
   ]);
   assert.deepEqual(txn.req.lowerNames, ["x-v", "x-h", "x-a", "x-empty"]);
+});
+
+Deno.test("del-header name_match: beg/end/sub ignore case, reg tests the lower-cased name", () => {
+  const txn = txnOf(
+    "GET / HTTP/1.1\nX-Trace-Id: 1\nX-Tracer: k\nApi-SECRET: 2\nX-DEBUG-x: 3\nX-42: 4\n" +
+      "X-Upper: k\n",
+  );
+  const del = (name: string, nameMatch: NameMatch): HttpRequestRule => ({
+    action: "del-header",
+    name,
+    nameMatch,
+    cond: null,
+  });
+  applyRequestRules([
+    del("x-trace-", "beg"),
+    del("-secret", "end"),
+    del("Debug", "sub"),
+    del("^x-[0-9]+$", "reg"),
+    del("^X-Upper", "reg"),
+  ], txn);
+  assert.deepEqual(txn.req.headers, [["X-Tracer", "k"], ["X-Upper", "k"]]);
 });
 
 Deno.test("set-path, set-query, set-var", () => {
@@ -170,7 +192,12 @@ Deno.test("response rules: headers, set-status, deny 502", () => {
   txn.vars.set("txn.p", "/rstat");
   const rules: HttpResponseRule[] = [
     { action: "set-header", name: "X-Resp", value: fmt("yes"), cond: null },
-    { action: "del-header", name: "X-Server", cond: cond("{ var(txn.p) -m beg /rstat }") },
+    {
+      action: "del-header",
+      name: "X-Server",
+      nameMatch: "str",
+      cond: cond("{ var(txn.p) -m beg /rstat }"),
+    },
     { action: "replace-header", name: "X-R", match: "b", replace: fmt("<\\0>"), cond: null },
     { action: "set-var", variable: "txn.s", expr: fmt("%[status]"), cond: null },
     { action: "set-status", status: 404, reason: "Nope Here", cond: cond("{ status 200 }") },
