@@ -21,7 +21,7 @@ import {
   type Scenario,
   substitute,
 } from "./helpers/http_diff.ts";
-import { BALANCING, PERSISTENCE } from "./testdata/http_diff/balance_persist.ts";
+import { BALANCING, COOKIE_DATES, PERSISTENCE } from "./testdata/http_diff/balance_persist.ts";
 import { CHECK_POST } from "./testdata/http_diff/check_post.ts";
 import { CONNECTIONS, FORWARDFOR } from "./testdata/http_diff/connection.ts";
 import { ERRORS, TLS } from "./testdata/http_diff/errors_tls.ts";
@@ -33,6 +33,7 @@ const ALL: Scenario[] = [
   ...BALANCING,
   ...CHECK_POST,
   ...PERSISTENCE,
+  ...COOKIE_DATES,
   ...RULES,
   ...REDIRECTS,
   ...FORWARDFOR,

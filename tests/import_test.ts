@@ -165,6 +165,12 @@ Deno.test("del-header -m becomes name_match", () => {
   assert.match(r.toml, /\{ action = "del-header", name = "Proxy" \}/);
 });
 
+Deno.test("cookie maxidle/maxlife are carried over", () => {
+  const r = importCorpus("14_cookie_persistence");
+  assert.match(r.toml, /maxidle = "30m", maxlife = "8h"/);
+  assert.ok(!r.warnings.some((w) => w.directive === "cookie"), JSON.stringify(r.warnings));
+});
+
 Deno.test("LVS virtual_server gives one warning for the whole block", () => {
   const r = importCorpus("10_keepalived_sample");
   const vs = r.warnings.filter((w) => w.directive === "virtual_server" || w.src.line > 36);

@@ -7,7 +7,14 @@
 
 import { didYouMean } from "./diagnostics.ts";
 import { type Table, typeName } from "./table.ts";
-import type { Balance, CookieConfig, HashType, HealthCheckConfig, StatusMatcher } from "./types.ts";
+import type {
+  Balance,
+  CookieConfig,
+  HashType,
+  HealthCheckConfig,
+  Millis,
+  StatusMatcher,
+} from "./types.ts";
 
 /** A parse result: the value, or an error message. */
 export type Result<T> = { readonly ok: true; readonly value: T } | {
@@ -183,7 +190,20 @@ export function compileCookie(t: Table): CookieConfig {
     secure: t.bool("secure"),
     domain: t.stringOrStrings("domain"),
     attr: t.strings("attr"),
+    maxidle: cookieDate(t, "maxidle"),
+    maxlife: cookieDate(t, "maxlife"),
   };
+}
+
+/** `maxidle`/`maxlife`: HAProxy counts whole seconds (a cookie carries 4-second dates). */
+function cookieDate(t: Table, key: "maxidle" | "maxlife"): Millis {
+  const ms = t.optDuration(key);
+  if (ms === null) return 0;
+  if (ms < 1000) {
+    t.error(key, `${key} must be at least 1s (HAProxy counts whole seconds)`);
+    return 0;
+  }
+  return Math.floor(ms / 1000) * 1000;
 }
 
 /** The health check when none is configured: a TCP connect. */

@@ -492,6 +492,17 @@ export const SCHEMA: Readonly<Record<string, SectionSpec>> = {
     secure: { kind: "boolean", default: false, doc: "" },
     domain: { kind: "any", type: "string | string[]", doc: "cookie domains" },
     attr: { kind: "strings", doc: "extra cookie attributes" },
+    maxidle: {
+      kind: "duration",
+      unit: "s",
+      doc: "insert mode: a cookie not seen for longer is ignored (its date is refreshed at most " +
+        "every 4 s); whole seconds, at least 1s",
+    },
+    maxlife: {
+      kind: "duration",
+      unit: "s",
+      doc: "insert mode: a cookie first set longer ago is ignored; whole seconds, at least 1s",
+    },
   },
   health_check: {
     type: {

@@ -315,6 +315,10 @@ export interface CookieConfig {
   readonly secure: boolean;
   readonly domain: readonly string[];
   readonly attr: readonly string[];
+  /** `maxidle`, whole seconds; 0: off. */
+  readonly maxidle: Millis;
+  /** `maxlife`, whole seconds; 0: off. */
+  readonly maxlife: Millis;
 }
 
 /** A status matcher like "200-399" or "200,201,300-310" (optionally negated with "!"). */

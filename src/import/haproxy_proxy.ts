@@ -417,7 +417,9 @@ function mapCookie(ctx: HaCtx, p: ProxyState, d: Directive): void {
     else if (k === "domain" && w[i + 1] !== undefined) domains.push(w[++i]);
     else if (k === "attr" && w[i + 1] !== undefined) attrs.push(w[++i]);
     else if ((k === "maxidle" || k === "maxlife") && w[i + 1] !== undefined) {
-      dropped.push(`${k} ${w[++i]}`);
+      const dur = toDuration(w[++i], "s");
+      if (dur === null) dropped.push(`${k} ${w[i]}`);
+      else c[k] = dur;
     } else dropped.push(k);
   }
   if (domains.length > 0) c.domain = domains.length === 1 ? domains[0] : domains;

@@ -18,6 +18,7 @@
 import { formatDiagnostic } from "../../src/config/diagnostics.ts";
 import { compileConfig } from "../../src/config/load.ts";
 import { createLogger, memorySink } from "../../src/log/logger.ts";
+import { decodeDate30 } from "../../src/proxy/http/cookie.ts";
 import {
   ConnReader,
   headerValue,
@@ -96,6 +97,11 @@ export interface Scenario {
   /** haproxy.cfg: frontends and backends. */
   haproxy: string;
   steps: Step[];
+  /**
+   * Set-Cookie values carry dates (cookie maxidle/maxlife): a date within 8 s of the test's
+   * clock is compared as `<now>`, so the two proxies may cross a 4-second step apart.
+   */
+  cookieDates?: boolean;
 }
 
 /** One response as observed by the client. */
@@ -559,6 +565,28 @@ export function diffObservations(want: Observation, got: Observation): string[] 
 export async function runScenario(
   s: Scenario,
 ): Promise<{ haproxy: Observation; halb: Observation; diffs: string[] }> {
-  const [haproxy, halb] = await Promise.all([observe(s, "haproxy"), observe(s, "halb")]);
+  let [haproxy, halb] = await Promise.all([observe(s, "haproxy"), observe(s, "halb")]);
+  if (s.cookieDates) {
+    const now = Date.now() / 1000;
+    haproxy = withCookieDatesNow(haproxy, now);
+    halb = withCookieDatesNow(halb, now);
+  }
   return { haproxy, halb, diffs: diffObservations(haproxy, halb) };
+}
+
+/** `|XXXXX` dates in Set-Cookie values within 8 s of `now` (Unix seconds) become `|<now>`. */
+export function withCookieDatesNow(obs: Observation, now: number): Observation {
+  const value = (v: string) =>
+    v.replace(/\|([A-Za-z0-9+/]{5})(?=[|;]|$)/g, (whole, date: string) => {
+      const at = decodeDate30(date, 0) * 4;
+      return Math.abs(at - now) <= 8 ? "|<now>" : whole;
+    });
+  const steps = obs.steps.map((step) => ({
+    ...step,
+    responses: step.responses.map((r) => ({
+      ...r,
+      headers: r.headers.map(([n, v]): [string, string] => [n, n === "set-cookie" ? value(v) : v]),
+    })),
+  }));
+  return { ...obs, steps };
 }

@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import { txnOf } from "./_testing.ts";
 import type { HttpTxn } from "./txn.ts";
 import type { CookieConfig } from "../../config/types.ts";
-import { isCacheable, requestPersistence, responseCookie } from "./cookie.ts";
+import {
+  decodeDate30,
+  encodeDate30,
+  isCacheable,
+  requestPersistence,
+  responseCookie,
+} from "./cookie.ts";
+
+/** A fixed "now" (Unix seconds) for the date tests: 2026-11-25 12:00:00 UTC. */
+const NOW = 1_795_608_000;
 
 function cfg(o: Partial<CookieConfig> = {}): CookieConfig {
   return {
@@ -16,6 +25,8 @@ function cfg(o: Partial<CookieConfig> = {}): CookieConfig {
     secure: false,
     domain: [],
     attr: [],
+    maxidle: 0,
+    maxlife: 0,
     ...o,
   };
 }
@@ -53,7 +64,7 @@ Deno.test("requestPersistence: lookup, indirect stripping, prefix", () => {
   ];
   for (const [c, cookie, server, flag, forwarded] of cases) {
     const txn = txnOf(`GET / HTTP/1.1\nCookie: ${cookie}\n`);
-    const p = requestPersistence(c, txn, SERVERS);
+    const p = requestPersistence(c, txn, SERVERS, NOW);
     assert.equal(p.serverName, server, cookie);
     assert.equal(p.logFlag, flag, cookie);
     assert.deepEqual(cookieHeaders(txn), forwarded, cookie);
@@ -117,7 +128,7 @@ Deno.test("responseCookie: insert, nocache, rewrite, prefix", () => {
   for (const [c, method, resHeaders, presented, want, flag] of cases) {
     const txn = txnOf(`${method} / HTTP/1.1\n`, `HTTP/1.1 200 OK\n${resHeaders}`);
     txn.server = "s1";
-    const r = responseCookie(c, txn, { serverCookie: "c1", presented });
+    const r = responseCookie(c, txn, { serverCookie: "c1", presented, now: NOW });
     assert.deepEqual(setCookies(txn), want, `${method} ${resHeaders}`);
     assert.equal(r.logFlag, flag, `${method} ${resHeaders}`);
   }
@@ -126,10 +137,105 @@ Deno.test("responseCookie: insert, nocache, rewrite, prefix", () => {
 Deno.test("responseCookie: a server without cookie gets the removal form", () => {
   const txn = txnOf("GET / HTTP/1.1\n", "HTTP/1.1 200 OK\n");
   txn.server = "s3";
-  responseCookie(cfg({ domain: ["a", "b"] }), txn, { serverCookie: null, presented: null });
+  responseCookie(cfg({ domain: ["a", "b"] }), txn, {
+    serverCookie: null,
+    presented: null,
+    now: NOW,
+  });
   assert.deepEqual(setCookies(txn), [
     "set-cookie: SRV=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/; domain=a; domain=b",
   ]);
+});
+
+Deno.test("cookie dates: 30 bits as 5 base64 characters, most significant first", () => {
+  const cases: [number, string][] = [
+    [0, "AAAAA"],
+    [1, "AAAAB"],
+    [63, "AAAA/"],
+    [64, "AAABA"],
+    [2 ** 30 - 1, "/////"],
+    // (NOW + 3) / 4 = 448 902 000 = 26·64⁴ + 48·64³ + 27·64² + 13·64 + 48
+    [448_902_000, "awbNw"],
+  ];
+  for (const [n, text] of cases) {
+    assert.equal(encodeDate30(n), text, String(n));
+    assert.equal(decodeDate30(`|${text}`, 1), n, text);
+  }
+  assert.equal(decodeDate30("AAAA", 0), -1);
+  assert.equal(decodeDate30("AA=AA", 0), -1);
+  assert.equal(decodeDate30("AA|AA", 0), -1);
+});
+
+/** `SRV=c1|<last>[|<first>]` with the dates given as seconds before NOW. */
+function dated(lastAgo: number, firstAgo?: number): string {
+  const d = (ago: number) => encodeDate30(Math.floor((NOW - ago) / 4));
+  return `SRV=c1|${d(lastAgo)}${firstAgo === undefined ? "" : `|${d(firstAgo)}`}`;
+}
+
+Deno.test("requestPersistence with maxidle/maxlife: expired, old, dates read", () => {
+  const c = cfg({ maxidle: 1_800_000, maxlife: 28_800_000, indirect: true });
+  const cases: [CookieConfig, string, string | null, string, number | null, number | null][] = [
+    [c, dated(60, 600), "s1", "V", 60, 600],
+    [c, dated(2000, 600), null, "E", null, null],
+    [c, dated(60, 30_000), null, "O", null, null],
+    [c, dated(-86_500), null, "E", null, null],
+    [c, dated(-80_000), "s1", "V", -80_000, null],
+    // No maxidle: the dates are read (and the id is what precedes the bar) but never expire.
+    [cfg({ mode: "rewrite" }), dated(90_000, 90_000), "s1", "V", 90_000, 90_000],
+    [c, "SRV=c1|!!!!!", "s1", "V", null, null],
+    [c, "SRV=c1|AB", "s1", "V", null, null],
+    // 4 s after the epoch: long expired.
+    [c, "SRV=|AAAAB", null, "E", null, null],
+    [c, "SRV=|", null, "I", null, null],
+    // An expired cookie counts as absent; a later one can still name a server.
+    [c, `${dated(4000)}; SRV=c1`, "s1", "V", null, null],
+  ];
+  for (const [conf, cookie, server, flag, lastAgo, firstAgo] of cases) {
+    const txn = txnOf(`GET / HTTP/1.1\nCookie: ${cookie}\n`);
+    const p = requestPersistence(conf, txn, SERVERS, NOW);
+    assert.equal(p.serverName, server, cookie);
+    assert.equal(p.logFlag, flag, cookie);
+    const at = (ago: number | null) => ago === null ? 0 : Math.floor((NOW - ago) / 4) * 4;
+    assert.equal(p.lastDate, at(lastAgo), cookie);
+    assert.equal(p.firstDate, at(firstAgo), cookie);
+    assert.deepEqual(cookieHeaders(txn), conf.indirect ? [] : [cookie], cookie);
+  }
+});
+
+Deno.test("responseCookie with dates: inserted, refreshed (U), kept, first date carried", () => {
+  const now4 = encodeDate30(Math.floor((NOW + 3) / 4));
+  const idle = cfg({ maxidle: 1_800_000 });
+  const both = cfg({ maxidle: 1_800_000, maxlife: 28_800_000 });
+  const past = Math.floor((NOW - 60) / 4) * 4;
+  const ahead = Math.floor((NOW + 4) / 4) * 4;
+  const cases: [CookieConfig, string | null, number, number, string[], string][] = [
+    [idle, null, 0, 0, [`set-cookie: SRV=c1|${now4}; path=/`], "I"],
+    [both, null, 0, 0, [`set-cookie: SRV=c1|${now4}|${now4}; path=/`], "I"],
+    [idle, "s1", past, 0, [`set-cookie: SRV=c1|${now4}; path=/`], "U"],
+    [idle, "s1", 0, 0, [`set-cookie: SRV=c1|${now4}; path=/`], "U"],
+    [idle, "s1", ahead, 0, [], "N"],
+    [both, "s1", ahead, past, [], "N"],
+    [both, "s1", ahead, 0, [`set-cookie: SRV=c1|${now4}|${now4}; path=/`], "U"],
+    [both, "s1", past, past, [`set-cookie: SRV=c1|${now4}|${encodeDate30(past / 4)}; path=/`], "U"],
+    // Dates without maxidle/maxlife: the cookie is set again without them.
+    [cfg(), "s1", ahead, past, ["set-cookie: SRV=c1; path=/"], "U"],
+    [cfg(), "s1", past, 0, ["set-cookie: SRV=c1; path=/"], "U"],
+    [cfg(), "s1", ahead, 0, [], "N"],
+  ];
+  for (const [c, presented, lastDate, firstDate, want, flag] of cases) {
+    const txn = txnOf("GET / HTTP/1.1\n", "HTTP/1.1 200 OK\n");
+    txn.server = "s1";
+    const r = responseCookie(c, txn, {
+      serverCookie: "c1",
+      presented,
+      lastDate,
+      firstDate,
+      now: NOW,
+    });
+    const what = `${c.maxidle}/${c.maxlife} ${presented} ${lastDate} ${firstDate}`;
+    assert.deepEqual(setCookies(txn), want, what);
+    assert.equal(r.logFlag, flag, what);
+  }
 });
 
 // Cacheability cases observed on haproxy 2.6.12 (cookie insert nocache → cache-control: private).

@@ -106,6 +106,8 @@ interface Txr {
   srvQueue: number;
   backendQueue: number;
   requestLine: string | null;
+  /** The persistence cookie's two termination-state characters. */
+  cookie: string;
 }
 
 /** The backend side of one request. */
@@ -210,6 +212,7 @@ export class HttpSession {
       srvQueue: 0,
       backendQueue: 0,
       requestLine: null,
+      cookie: "--",
     };
     const req = await this.#readHead(first, t);
     if (req === null) return false;
@@ -229,6 +232,7 @@ export class HttpSession {
     } finally {
       this.#releaseServer(false);
       this.#rbuf.pin(null);
+      t.cookie = this.host.pipeline.cookieFlags(txn);
       this.#log(t);
     }
     return keep;
@@ -997,7 +1001,7 @@ export class HttpSession {
       ta: Date.now() - t.requestDate,
       status: t.status,
       bytesToClient: t.bytesToClient,
-      termination: cause + phase + "--",
+      termination: cause + phase + t.cookie,
       actconn: host.global.cur,
       feconn: host.limit.cur,
       beconn: pool?.cur ?? 0,

@@ -72,12 +72,22 @@ export function strongerMode(a: HttpConnectionMode, b: HttpConnectionMode): Http
   return STRENGTH[a] >= STRENGTH[b] ? a : b;
 }
 
+function unixSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
 /** Per-transaction persistence facts, from request to response. */
 interface PersistState {
   /** The server the request's cookie named (valid or not), or null. */
   cookieServer: string | null;
   /** The named server could not take the request: a new cookie must be set. */
   lost: boolean;
+  /** The request cookie's dates (Unix seconds), 0 when none. */
+  lastDate: number;
+  firstDate: number;
+  /** Log flags: what the request's cookie said, what the response did with it. */
+  requestFlag: string;
+  responseFlag: string;
 }
 
 /** The L7 logic of one frontend over its backends. */
@@ -144,8 +154,16 @@ export class L7Pipeline<B extends L7Backend> {
     if (ff !== null) applyForwardFor(ff, txn);
     let server: string | null = null;
     if (be.cookie !== null) {
-      server = requestPersistence(be.cookie, txn, be.servers).serverName;
-      this.#persist.set(txn, { cookieServer: server, lost: false });
+      const found = requestPersistence(be.cookie, txn, be.servers, unixSeconds());
+      server = found.serverName;
+      this.#persist.set(txn, {
+        cookieServer: server,
+        lost: false,
+        lastDate: found.lastDate,
+        firstDate: found.firstDate,
+        requestFlag: found.logFlag,
+        responseFlag: "N",
+      });
     }
     return { kind: "forward", backend, mode, server };
   }
@@ -185,12 +203,22 @@ export class L7Pipeline<B extends L7Backend> {
     if (be.cookie !== null && txn.server !== null) {
       const p = this.#persist.get(txn);
       const server = be.servers.find((s) => s.name === txn.server);
-      responseCookie(be.cookie, txn, {
+      const set = responseCookie(be.cookie, txn, {
         serverCookie: server?.cookie ?? null,
         presented: p !== undefined && !p.lost ? p.cookieServer : null,
+        lastDate: p?.lastDate,
+        firstDate: p?.firstDate,
+        now: unixSeconds(),
       });
+      if (p !== undefined) p.responseFlag = set.logFlag;
     }
     return null;
+  }
+
+  /** The cookie characters of the log's termination state: `--` without persistence. */
+  cookieFlags(txn: HttpTxn): string {
+    const p = this.#persist.get(txn);
+    return p === undefined ? "--" : p.requestFlag + p.responseFlag;
   }
 
   /**

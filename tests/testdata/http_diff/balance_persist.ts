@@ -5,6 +5,7 @@
  * @module
  */
 import { get, hs, ps, request, type Scenario } from "../../helpers/http_diff.ts";
+import { encodeDate30 } from "../../../src/proxy/http/cookie.ts";
 
 const THREE = ["s1", "s2", "s3"];
 
@@ -299,5 +300,58 @@ ${ps("web3", "cookie web3 weight 2")}
     "insert postonly: only responses to POST insert the cookie",
     { halb: '{ name = "SRV", insert = true, postonly = true }', haproxy: "SRV insert postonly" },
     [{ send: [get("/"), request("POST", "/", { body: "a" })] }],
+  ),
+];
+
+/** A cookie date `ago` seconds before this module was loaded (negative: in the future). */
+function ago(seconds: number): string {
+  return encodeDate30(Math.floor((Date.now() / 1000 - seconds) / 4));
+}
+
+/** cookie maxidle/maxlife, and dates in request cookies (crafted ages, so no test waits). */
+export const COOKIE_DATES: Scenario[] = [
+  {
+    ...cookieScenario(
+      "cookie_maxidle_maxlife",
+      "cookie insert indirect maxidle 30m maxlife 8h: dates inserted, a valid cookie's last date " +
+        "refreshed with its first date kept, idle/old/far-future cookies ignored and rebalanced, " +
+        "undecodable dates ignored",
+      {
+        halb: '{ name = "SRV", insert = true, indirect = true, maxidle = "30m", maxlife = "8h" }',
+        haproxy: "SRV insert indirect maxidle 30m maxlife 8h",
+      },
+      [
+        { send: [get("/")] },
+        { send: [get("/", [["Cookie", `SRV=s1|${ago(60)}|${ago(600)}; a=1`]])] },
+        { send: [get("/", [["Cookie", `SRV=s2|${ago(2000)}|${ago(2100)}`]])] },
+        { send: [get("/", [["Cookie", `SRV=s1|${ago(60)}|${ago(30_000)}`]])] },
+        { send: [get("/", [["Cookie", `SRV=s2|${ago(-100_000)}`]])] },
+        { send: [get("/", [["Cookie", "SRV=s2|!!!!!"]])] },
+        { send: [get("/", [["Cookie", `SRV=s1|${ago(-40)}|${ago(600)}`]])] },
+        { send: [get("/", [["Cookie", `SRV=s2|${ago(-40)}`]])] },
+      ],
+    ),
+    cookieDates: true,
+  },
+  {
+    ...cookieScenario(
+      "cookie_dates_without_maxidle",
+      "dates in a request cookie without maxidle/maxlife: the id precedes the bar; a past last " +
+        "date or any first date gets the cookie set again without dates",
+      { halb: '{ name = "SRV", insert = true }', haproxy: "SRV insert" },
+      [
+        { send: [get("/", [["Cookie", `SRV=s2|${ago(60)}`]])] },
+        { send: [get("/", [["Cookie", `SRV=s2|${ago(-40)}|${ago(60)}`]])] },
+        { send: [get("/", [["Cookie", `SRV=s1|${ago(-40)}`]])] },
+      ],
+    ),
+    cookieDates: true,
+  },
+  cookieScenario(
+    "cookie_rewrite_dated",
+    "cookie rewrite: a dated request cookie names the server before the bar and is forwarded " +
+      "unchanged",
+    { halb: '{ name = "SRV", rewrite = true }', haproxy: "SRV rewrite" },
+    [{ send: [get("/", [["Cookie", "SRV=s2|AAAAB"]]), get("/", [["Cookie", "SRV=s2|AAAAB"]])] }],
   ),
 ];
