@@ -143,6 +143,41 @@ export async function waitFor(
   throw new Error(`Timed out after ${options.timeoutMs} ms waiting for ${options.what}`);
 }
 
+/** When a polled event happened, relative to a start time (see {@linkcode pollUntil}). */
+export interface Happened {
+  /** It had not happened when the last failing check began: it came after this. */
+  earliest: number;
+  /** The check that saw it had ended: it came before this. */
+  latest: number;
+}
+
+/**
+ * Polls `check` until it holds and brackets when the event happened, relative to `t0`
+ * (`performance.now()` when the cause was triggered). Each check may run a process, so under
+ * load the bracket widens; timing assertions compare `earliest` with their bound (the event
+ * could not have happened before it), which keeps them true to the protocol and not to the
+ * speed of `ip`.
+ */
+export async function pollUntil(
+  check: () => Promise<boolean> | boolean,
+  t0: number,
+  options: { timeoutMs: number; what: string },
+): Promise<Happened> {
+  let earliest = 0;
+  while (performance.now() - t0 < options.timeoutMs) {
+    const began = performance.now() - t0;
+    if (await check()) return { earliest, latest: performance.now() - t0 };
+    earliest = began;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`Timed out after ${options.timeoutMs} ms waiting for ${options.what}`);
+}
+
+/** `earliest–latest ms` of a {@linkcode Happened}. */
+export function bracket(h: Happened): string {
+  return `${h.earliest.toFixed(0)}–${h.latest.toFixed(0)} ms`;
+}
+
 /** Whether namespace `ns` has `address` (no prefix) on any interface. */
 export async function hasAddress(ns: string, address: string): Promise<boolean> {
   const out = await run(["ip", "-n", ns, "-o", "addr", "show"]);
