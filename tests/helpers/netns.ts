@@ -414,10 +414,15 @@ export class VrrpHarness {
     }
   }
 
-  /** Waits until `ns` is the only node holding `vip`; returns how long it took (ms). */
-  vipOn(vip: string, ns: string, timeoutMs: number): Promise<number> {
+  /** Waits until `ns` is the only node holding `vip`; says when, from `since` (default now). */
+  vipOn(
+    vip: string,
+    ns: string,
+    timeoutMs: number,
+    since: number = performance.now(),
+  ): Promise<Happened> {
     const nodes = this.lab.nodes;
-    return waitFor(() => holders(nodes, vip).then((h) => h.length === 1 && h[0] === ns), {
+    return pollUntil(() => holders(nodes, vip).then((h) => h.length === 1 && h[0] === ns), since, {
       timeoutMs,
       what: `${vip} on ${ns} only`,
     });
