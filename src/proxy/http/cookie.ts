@@ -15,7 +15,6 @@
  * - rewrite: the server's `SRV=abc; path=/x` becomes `SRV=c1; path=/x`, in place;
  * - prefix: request `JS=c1~sess1` reaches the server as `JS=sess1` (any `x~` is stripped);
  *   the server's `JS=newsess` reaches the client as `JS=c1~newsess`.
-
  * - `maxidle`/`maxlife`: the inserted value carries dates, `SRV=c1|<last seen>[|<first set>]`,
  *   each a count of 4-second units since the epoch in 5 base64 characters (HAProxy's
  *   s30tob64). A cookie idle or old for longer is ignored (log `E`/`O`) and the request is

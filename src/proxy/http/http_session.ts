@@ -232,7 +232,7 @@ export class HttpSession {
     } finally {
       this.#releaseServer(false);
       this.#rbuf.pin(null);
-      t.cookie = this.host.pipeline.cookieFlags(txn);
+      if (this.host.trafficLog !== null) t.cookie = this.host.pipeline.cookieFlags(txn);
       this.#log(t);
     }
     return keep;
