@@ -248,7 +248,7 @@ function restrictThread(keep: readonly number[]): KeptCapabilities {
   const mask = maskOf(result.kept);
   const sets = { effective: mask, permitted: mask, inheritable: before.inheritable };
   if (c.capset(capHeader(), encodeCapData(sets)) < 0) throw sysError("capset");
-  clearKeepCaps();
+  keepCaps(false);
   return result;
 }
 
@@ -265,15 +265,11 @@ function partition(keep: readonly number[], permitted: bigint): KeptCapabilities
   return { kept: keep.filter(held), missing: keep.filter((cap) => !held(cap)) };
 }
 
-function setKeepCaps(): void {
-  if (libc().prctl(PR_SET_KEEPCAPS, 1n, 0n, 0n, 0n) < 0) {
-    throw sysError("prctl(PR_SET_KEEPCAPS, 1)");
-  }
-}
-
-function clearKeepCaps(): void {
-  if (libc().prctl(PR_SET_KEEPCAPS, 0n, 0n, 0n, 0n) < 0) {
-    throw sysError("prctl(PR_SET_KEEPCAPS, 0)");
+/** Turns keep-caps on or off for the calling thread. */
+function keepCaps(on: boolean): void {
+  const flag = on ? 1 : 0;
+  if (libc().prctl(PR_SET_KEEPCAPS, BigInt(flag), 0n, 0n, 0n) < 0) {
+    throw sysError(`prctl(PR_SET_KEEPCAPS, ${flag})`);
   }
 }
 
@@ -291,8 +287,9 @@ export interface DropOptions {
  * Switches the process to `uid`/`gid` with no supplementary groups, keeping the `keep`
  * capabilities permitted and effective on the calling thread (those it holds: the others are
  * reported missing); inheritable stays as it was. Other threads that exist lose every
- * capability unless they hold through the switch ({@linkcode holdThroughSwitch}). Throws a `SysError` naming the failed call; a failure after `setgid` leaves the
- * process half-switched, so callers must exit.
+ * capability unless they hold through the switch ({@linkcode holdThroughSwitch}). Throws a
+ * `SysError` naming the failed call; a failure after `setgid` leaves the process half-switched,
+ * so callers must exit.
  */
 export function dropPrivileges(options: DropOptions): KeptCapabilities {
   const c = libc();
@@ -301,7 +298,7 @@ export function dropPrivileges(options: DropOptions): KeptCapabilities {
     if (c.setgid(options.gid) < 0) throw sysError(`setgid(${options.gid})`);
     return partition(options.keep, threadCapabilities().permitted);
   }
-  setKeepCaps();
+  keepCaps(true);
   if (c.setgid(options.gid) < 0) throw sysError(`setgid(${options.gid})`);
   if (c.setuid(options.uid) < 0) throw sysError(`setuid(${options.uid})`);
   return restrictThread(options.keep);
@@ -337,7 +334,7 @@ export interface HoldOptions {
  */
 export function holdThroughSwitch(options: HoldOptions): string | null {
   try {
-    setKeepCaps();
+    keepCaps(true);
   } catch (e) {
     const error = errorText(e);
     options.held(error);
@@ -352,7 +349,7 @@ export function holdThroughSwitch(options: HoldOptions): string | null {
       restrictThread(options.keep);
       return null;
     }
-    clearKeepCaps();
+    keepCaps(false);
     return gate === GATE_CLOSED ? `the user switch did not come within ${timeoutMs} ms` : null;
   } catch (e) {
     return errorText(e);
