@@ -41,8 +41,63 @@ function loggerFor(config: Config): { logger: Logger; close(): void } {
   };
 }
 
+/** The process signals, taken before anything starts (see {@linkcode runHalb}). */
+interface Signals {
+  /** Resolves to the name of the first stop signal (or "request"). */
+  readonly stopped: Promise<string>;
+  /** From now on SIGHUP calls `reload`; one that came before is replayed now. */
+  reloadWith(reload: () => void): void;
+  /** Every listener removed. */
+  end(): void;
+}
+
+/**
+ * Takes SIGTERM, SIGINT and SIGHUP before anything starts. A SIGHUP sent while the first
+ * generation is still starting (a systemd reload, a script that just wrote the file) would
+ * otherwise kill the process, its default action; here it is kept and applied as a reload once
+ * started. A stop signal during the start is honoured once started; a SIGHUP while stopping is
+ * ignored.
+ */
+function takeSignals(stopRequest?: Promise<void>): Signals {
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
+  let reload: (() => void) | null = null;
+  let early = false;
+  const onTerm = () => stop("SIGTERM");
+  const onInt = () => stop("SIGINT");
+  const onHup = () => {
+    if (reload !== null) reload();
+    else early = true;
+  };
+  Deno.addSignalListener("SIGTERM", onTerm);
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGHUP", onHup);
+  stopRequest?.then(() => stop("request"));
+  return {
+    stopped,
+    reloadWith(fn) {
+      reload = fn;
+      if (early) fn();
+      early = false;
+    },
+    end() {
+      Deno.removeSignalListener("SIGHUP", onHup);
+      Deno.removeSignalListener("SIGTERM", onTerm);
+      Deno.removeSignalListener("SIGINT", onInt);
+    },
+  };
+}
+
 /** Runs halb until a stop signal; resolves to the process exit code. */
 export async function runHalb(config: Config, options: RunOptions): Promise<number> {
+  const signals = takeSignals(options.stop);
+  try {
+    return await serve(config, options, signals);
+  } finally {
+    signals.end();
+  }
+}
+
+async function serve(config: Config, options: RunOptions, signals: Signals): Promise<number> {
   const log = loggerFor(config);
   const { logger } = log;
   setReactorErrorHandler((e) => {
@@ -96,27 +151,17 @@ export async function runHalb(config: Config, options: RunOptions): Promise<numb
   await notifySystemd(`READY=1\nSTATUS=serving ${config.file}`);
   options.onReady?.(graph);
 
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const onStop = (sig: string) => () => stop(sig);
-  const onTerm = onStop("SIGTERM");
-  const onInt = onStop("SIGINT");
-  const onHup = () => void reloadNow();
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGHUP", onHup);
-  options.stop?.then(() => stop("request"));
+  signals.reloadWith(() => void reloadNow());
 
-  const why = await stopped;
+  const why = await signals.stopped;
   await notifySystemd("STOPPING=1");
   logger.log("notice", `${why}: stopping (grace ${graph.config.global.gracePeriod}ms)`);
-  Deno.removeSignalListener("SIGHUP", onHup);
+  signals.reloadWith(() => {});
   await reloading;
   await adminUpdate;
   await admin.stop();
   await graph.stop({ graceMs: graph.config.global.gracePeriod });
   removePidfile(graph.config);
-  Deno.removeSignalListener("SIGTERM", onTerm);
-  Deno.removeSignalListener("SIGINT", onInt);
   logger.log("notice", "halb stopped");
   log.close();
   return 0;
