@@ -9,6 +9,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { freePort } from "./helpers/net.ts";
 import type { Balance, HashType } from "../src/config/types.ts";
 import type { Balancer, LbEntry } from "../src/proxy/balance/balancer.ts";
 import { createBalancer } from "../src/proxy/balance/create.ts";
@@ -130,13 +131,6 @@ function nameServer(name: string): Deno.HttpServer<Deno.NetAddr> {
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     () => new Response(name),
   );
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function readAll(conn: Deno.Conn): Promise<string> {

@@ -4,17 +4,11 @@
  * HAProxy's words. Runs the real graph (config compiler → proxy → checkers) on loopback.
  */
 import assert from "node:assert/strict";
+import { freePort } from "./helpers/net.ts";
 import { compileConfig } from "../src/config/load.ts";
 import { createLogger, memorySink } from "../src/log/logger.ts";
 import { buildGraph } from "../src/runtime/graph.ts";
 import { askName, namedServer, sleep, type TestServer } from "./helpers/net.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 function config(fe: number, s1: number, s2: number): string {
   return `

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { compileConfig, formatDiagnostic } from "../src/config/load.ts";
 import { importConfigs } from "../src/import/import.ts";
 import { runHalb } from "../src/runtime/run.ts";
-import { askName, readAll, sleep } from "./helpers/net.ts";
+import { askName, freePort, readAll, sleep } from "./helpers/net.ts";
 
 const HAPROXY = "/usr/sbin/haproxy";
 const haveHaproxy = (() => {
@@ -26,22 +26,6 @@ const haveHaproxy = (() => {
   }
 })();
 const DIR = fileURLToPath(new URL("./testdata/import/", import.meta.url));
-
-const handedOut = new Set<number>();
-
-/** A port the OS says is free, never the same one twice in this run. */
-function freePort(): number {
-  for (let i = 0; i < 100; i++) {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error("no free port");
-}
 
 const DROPPED_CHECKS =
   /^\s*(option\s+(httpchk|mysql-check|smtpchk|tcp-check|redis-check|pgsql-check)|http-check|tcp-check)\b/;

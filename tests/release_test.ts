@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { freePort } from "./helpers/net.ts";
 import { askName, namedServer, sleep } from "./helpers/net.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -51,14 +52,6 @@ function denortSource(): string | null {
 }
 
 const denort = denortSource();
-
-/** A port that was free a moment ago (the OS picks it). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 let bundleDir: Promise<string> | null = null;
 

@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { freePort } from "./helpers/net.ts";
 
 const HALB = new URL("../scripts/halb", import.meta.url).pathname;
 const VIP = "127.77.0.1";
@@ -67,13 +68,6 @@ default_backend = "be"
 [backend.be]
 server = [{ name = "s1", address = "127.0.0.1:${ports.be}" }]
 `;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function readAll(conn: Deno.Conn, timeoutMs: number): Promise<string> {

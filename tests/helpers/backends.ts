@@ -14,7 +14,7 @@ import { createLogger, type LogEntry, memorySink } from "../../src/log/logger.ts
 import type { BackendChecker } from "../../src/proxy/health/checker.ts";
 import { type Proxy, startProxy } from "../../src/proxy/proxy.ts";
 import { startHealthChecks } from "../../src/runtime/health.ts";
-import { closeQuietly, sleep, writeAll } from "./net.ts";
+import { closeQuietly, freePort, sleep, writeAll } from "./net.ts";
 
 /**
  * What a {@linkcode ControlledBackend} does with connections:
@@ -454,10 +454,4 @@ export async function until(what: string, cond: () => boolean, timeoutMs = 5000)
   if (!cond()) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** A currently free loopback port (bound then released). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+export { freePort };

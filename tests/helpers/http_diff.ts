@@ -29,6 +29,7 @@ import {
   readChunked,
   startOrigin,
 } from "./origin.ts";
+import { freePort } from "./net.ts";
 
 /** Path of haproxy; tests needing it skip when it is missing. */
 export const HAPROXY = "/usr/sbin/haproxy";
@@ -177,13 +178,7 @@ export function ps(name: string, extra = ""): string {
   return `  server ${name} 127.0.0.1:{{${name}}}${extra ? ` ${extra}` : ""}`;
 }
 
-/** A port that was free a moment ago. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+export { freePort };
 
 /** Replaces `{{NAME}}` placeholders; an unknown name throws. */
 export function substitute(text: string, values: Record<string, string | number>): string {

@@ -232,3 +232,40 @@ export async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<bo
   }
   return cond();
 }
+
+/** The low end of the kernel's ephemeral port range: client sockets take their ports there. */
+const EPHEMERAL_LOW = (() => {
+  try {
+    const text = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range");
+    return Number(text.trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+
+const handedOut = new Set<number>();
+
+/**
+ * A loopback TCP port that is free now, for a server a test configures and starts later. It is
+ * drawn at random just below the kernel's ephemeral range, so no client connection of a
+ * parallel test (their local ports come from that range) can hold it by the time the server
+ * binds, and never handed out twice in one test process. Falls back to a kernel-chosen port.
+ */
+export function freePort(): number {
+  const span = Math.min(12_000, EPHEMERAL_LOW - 1025);
+  for (let i = 0; span > 0 && i < 100; i++) {
+    const port = EPHEMERAL_LOW - 1 - Math.floor(Math.random() * span);
+    if (handedOut.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch {
+      continue;
+    }
+    handedOut.add(port);
+    return port;
+  }
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
