@@ -48,8 +48,9 @@ export interface BuildOptions {
 export async function buildGraph(config: Config, options: BuildOptions): Promise<Graph> {
   const { logger, previous } = options;
   const threads = previous ? previous.threads : startThreads(config, logger);
-  if (previous && threads !== null && threadCount(config).count !== threads.count) {
-    logger.log("warning", `nbthread changes take effect on restart; keeping ${threads.count}`);
+  const running = threads?.count ?? 1;
+  if (previous && threadCount(config).count !== running) {
+    logger.log("warning", `nbthread changes take effect on restart; keeping ${running}`);
   }
   const listeners = previous?.proxy.releaseListeners();
   let proxy: Proxy;

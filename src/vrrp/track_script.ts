@@ -93,8 +93,8 @@ export interface ScriptTrackerOptions {
   readonly logger: Logger;
   /** Called when the OK/KO status changes. */
   readonly onChange: (ok: boolean) => void;
-  /** Whether the process runs as root (for `user`); default: `Deno.uid() === 0`. */
-  readonly isRoot?: boolean;
+  /** Whether the process runs as root now (for `user`); default: `Deno.uid() === 0`. */
+  readonly isRoot?: () => boolean;
 }
 
 /**
@@ -141,10 +141,14 @@ export class ScriptTracker {
     return this.#ran ? this.#state.ok : true;
   }
 
-  /** Starts running the script now and every `interval`. */
+  /**
+   * Starts running the script now and every `interval`. A script `user` needs root: halb not
+   * started as root does not run such a script (and says so). Once `[global] user` has switched
+   * a root-started halb to its user, the script runs as that user, as notify scripts do.
+   */
   start(): void {
-    const argv = scriptArgv(this.config, this.#options.isRoot ?? Deno.uid() === 0);
-    if (argv === null) {
+    const isRoot = this.#options.isRoot ?? (() => Deno.uid() === 0);
+    if (scriptArgv(this.config, isRoot()) === null) {
       this.#options.logger.log(
         "warning",
         `VRRP_Script(${this.config.name}) not run: user ${this.config.user} needs root`,
@@ -153,6 +157,8 @@ export class ScriptTracker {
     }
     const tick = () => {
       if (this.#stopped) return;
+      const argv = scriptArgv(this.config, isRoot()) ??
+        scriptArgv({ ...this.config, user: null }, false)!;
       this.#done = this.#runOnce(argv).then(() => {
         if (!this.#stopped) this.#timer = setTimeout(tick, this.config.interval);
       });

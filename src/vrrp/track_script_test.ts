@@ -64,6 +64,39 @@ Deno.test("scriptArgv wraps shell and user", () => {
   assert.equal(scriptArgv(script({ user: "nobody" }), false), null);
 });
 
+Deno.test({
+  name: "ScriptTracker: a script user applies while root, halb's own user after the switch",
+  ignore: Deno.uid() !== 0,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    await Deno.chmod(dir, 0o777);
+    const out = `${dir}/uids`;
+    let calls = 0;
+    const sink = memorySink();
+    const { promise: ran, resolve } = Promise.withResolvers<void>();
+    const t = new ScriptTracker(
+      script({ shell: true, script: `id -u >> ${out}`, user: "nobody", interval: 20 }),
+      {
+        logger: createLogger({ sink, level: "debug" }),
+        onChange: () => {},
+        // Root for start()'s check and the first run; then [global] user has switched.
+        isRoot: () => {
+          if (++calls === 3) resolve();
+          return calls <= 2;
+        },
+      },
+    );
+    t.start();
+    await ran;
+    await new Promise((r) => setTimeout(r, 200));
+    await t.stop();
+    const uids = (await Deno.readTextFile(out)).trim().split("\n");
+    await Deno.remove(dir, { recursive: true });
+    assert.deepEqual(uids.slice(0, 2), ["65534", "0"]);
+    assert.deepEqual(sink.lines, []);
+  },
+});
+
 async function changes(cfg: VrrpScriptConfig, count: number): Promise<boolean[]> {
   const seen: boolean[] = [];
   const sink = memorySink();
